@@ -1,0 +1,222 @@
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Long-running helper processes started from a module: detached start, identity, stop.
+
+A module run is short and its process goes away; the server it starts must
+outlive it. The server gets its own session (setsid), its output goes to a log
+file and nothing of Ansible's pipes is inherited. Later runs find it again by
+PID, and because PIDs are reused, a PID only counts as "our server" when its
+kernel start time and its command line are the ones recorded at start.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
+
+
+class ProcessError(NetbootError):
+    """A helper process that cannot be started, identified or stopped."""
+
+
+@dataclass(frozen=True)
+class ProcStat:
+    """The fields of /proc/<pid>/stat that identify a process and tell whether it runs."""
+
+    state: str
+    process_group: int
+    start_ticks: int
+
+
+def read_stat(pid: int, proc_root: str = '/proc') -> ProcStat | None:
+    """Parse /proc/<pid>/stat; None when no such process exists."""
+    try:
+        with open(os.path.join(proc_root, str(pid), 'stat'), 'rb') as handle:
+            raw = handle.read().decode('utf-8', errors='replace')
+    except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ESRCH, errno.ENOENT):
+            return None
+        raise ProcessError('cannot read the state of process %d: %s' % (pid, exc)) from None
+    # The command name (field 2) is in parentheses and may itself contain
+    # spaces and parentheses: the fields after the last ')' are fixed.
+    closing = raw.rfind(')')
+    fields = raw[closing + 2:].split()
+    if closing < 0 or len(fields) < 20:
+        raise ProcessError('cannot parse %s/%d/stat: %r' % (proc_root, pid, raw[:200]))
+    # fields[0] is field 3 (state), fields[2] field 5 (pgrp), fields[19] field 22 (starttime).
+    return ProcStat(state=fields[0], process_group=int(fields[2]), start_ticks=int(fields[19]))
+
+
+def read_cmdline(pid: int, proc_root: str = '/proc') -> list[str] | None:
+    """The argv of a process; None when it is gone, [] for kernel threads and zombies."""
+    try:
+        with open(os.path.join(proc_root, str(pid), 'cmdline'), 'rb') as handle:
+            raw = handle.read()
+    except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ESRCH, errno.ENOENT):
+            return None
+        raise ProcessError('cannot read the command line of process %d: %s' % (pid, exc)) from None
+    if not raw:
+        return []
+    return [part.decode('utf-8', errors='surrogateescape') for part in raw.rstrip(b'\x00').split(b'\x00')]
+
+
+def is_running(pid: int, start_ticks: int, argv: Sequence[str], proc_root: str = '/proc') -> bool:
+    """True when ``pid`` is still the process that was started with ``argv`` at ``start_ticks``.
+
+    A zombie counts as gone: the server has exited, whoever its parent is now.
+    The kernel start time alone already tells a recycled PID apart; the command
+    line check also catches a server that exec'ed something else.
+    """
+    if pid <= 0:
+        return False
+    stat = read_stat(pid, proc_root)
+    if stat is None or stat.state in ('Z', 'X', 'x'):
+        return False
+    if stat.start_ticks != start_ticks:
+        return False
+    cmdline = read_cmdline(pid, proc_root)
+    if not cmdline or not argv:
+        return False
+    # A script started by its path runs as "interpreter [arg] script args...".
+    return cmdline[-len(argv):] == list(argv)
+
+
+def start_detached(argv: Sequence[str], log_path: str, cwd: str | None = None,
+                   env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``argv`` (no shell) in its own session with stdout+stderr appended to ``log_path``.
+
+    The caller keeps the Popen only to learn an exit code during the first
+    moments; once the module exits, the server is re-parented and lives on.
+    """
+    try:
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    except OSError as exc:
+        raise ProcessError('cannot open the log file %s: %s' % (log_path, exc)) from None
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log_fd,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ProcessError('cannot start %s: %s' % (argv[0], exc)) from None
+    finally:
+        os.close(log_fd)
+
+
+def wait_exit(process: subprocess.Popen, seconds: float,
+              sleep: Callable[[float], None] = time.sleep) -> int | None:
+    """Watch a child we just started for ``seconds``; its exit code if it died, else None."""
+    deadline = time.monotonic() + seconds
+    while True:
+        code = process.poll()
+        if code is not None:
+            return code
+        if time.monotonic() >= deadline:
+            return None
+        sleep(0.05)
+
+
+def _signal(pid: int, start_ticks: int, argv: Sequence[str], signum: int, proc_root: str) -> bool:
+    """Send ``signum`` to the process only if it still is the recorded one; False when it is gone.
+
+    A pidfd pins the process while its identity is checked, so a PID recycled
+    between the check and the signal cannot receive it.
+    """
+    pidfd = None
+    pidfd_open = getattr(os, 'pidfd_open', None)
+    if pidfd_open is not None:
+        try:
+            pidfd = pidfd_open(pid)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            pidfd = None  # kernel without pidfd: the plain check below has to do
+    try:
+        if not is_running(pid, start_ticks, argv, proc_root):
+            return False
+        try:
+            if pidfd is not None:
+                signal.pidfd_send_signal(pidfd, signum)  # type: ignore[attr-defined]
+            else:
+                os.kill(pid, signum)
+        except ProcessLookupError:
+            return False
+        except PermissionError as exc:
+            raise ProcessError('not allowed to signal process %d: %s' % (pid, exc)) from None
+        return True
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def terminate(pid: int, start_ticks: int, argv: Sequence[str], grace: float,
+              proc_root: str = '/proc', sleep: Callable[[float], None] = time.sleep) -> str:
+    """SIGTERM, then SIGKILL after ``grace`` seconds.
+
+    Returns ``gone`` (it was not running), ``terminated`` (exited on SIGTERM)
+    or ``killed`` (needed SIGKILL).
+    """
+    if not _signal(pid, start_ticks, argv, signal.SIGTERM, proc_root):
+        return 'gone'
+    if _wait_gone(pid, start_ticks, argv, grace, proc_root, sleep):
+        return 'terminated'
+    _signal(pid, start_ticks, argv, signal.SIGKILL, proc_root)
+    if _wait_gone(pid, start_ticks, argv, 10.0, proc_root, sleep):
+        return 'killed'
+    raise ProcessError('process %d survived SIGKILL for 10 seconds' % pid)
+
+
+def _wait_gone(pid: int, start_ticks: int, argv: Sequence[str], seconds: float, proc_root: str,
+               sleep: Callable[[float], None]) -> bool:
+    deadline = time.monotonic() + seconds
+    while is_running(pid, start_ticks, argv, proc_root):
+        if time.monotonic() >= deadline:
+            return False
+        _reap_if_child(pid)
+        sleep(0.05)
+    return True
+
+
+def _reap_if_child(pid: int) -> None:
+    """Collect the exit status when the process happens to be our own child (no zombie left)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def tail_lines(path: str, count: int = 10, max_bytes: int = 65536) -> list[str]:
+    """The last ``count`` non-empty lines of a log file; progress meters rewrite one line with CR."""
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - max_bytes))
+            raw = handle.read()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ProcessError('cannot read the log file %s: %s' % (path, exc)) from None
+    text = raw.decode('utf-8', errors='replace').replace('\r', '\n')
+    lines = [line.rstrip() for line in text.split('\n')]
+    return [line for line in lines if line.strip()][-count:] if count > 0 else []

@@ -1,0 +1,480 @@
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PXELINUX boot configs and per-node pointers, as pure functions plus a few file reads.
+
+A TFTP root served to PXELINUX looks like::
+
+    pxelinux.0  ldlinux.c32  linux-orbit-pxe-2.6.20.4  initramfs-orbit-pxe-2.0.0.gz
+    pxelinux.cfg/default         -> boots the local disk
+    pxelinux.cfg/orbit-2.0.0     -> a boot config (DEFAULT/LABEL/KERNEL/APPEND)
+    pxelinux.cfg/0A120112        -> symlink "orbit-2.0.0" (node 10.18.1.18)
+    pxelinux.cfg/01-00-0d-b9-0a-12-34 -> symlink "orbit-2.0.0" (node by MAC)
+
+PXELINUX asks for ``01-<mac>`` first, then the client IP in upper-case hex
+(shortened one digit at a time), then ``default``; so a node boots a config
+when its pointer exists and falls back to ``default`` once it is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ansible_collections.cluster.netboot.plugins.module_utils import _files
+from ansible_collections.cluster.netboot.plugins.module_utils._addresses import pxe_hex_many, pxe_mac
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import FileStateError, NetbootError
+from ansible_collections.cluster.netboot.plugins.module_utils._nodes import NodeRecord
+
+CONFIG_DIR = 'pxelinux.cfg'
+HEADER = '# Managed by cluster.netboot.pxe_config: changes made by hand are overwritten.\n'
+CONFIG_MODE = 0o644
+POINTER_KEYS = ('ip', 'mac')
+# Errors that list offending nodes name at most this many: 10,000 bad rows make an unreadable message.
+MAX_LISTED = 10
+
+
+class PxeError(NetbootError):
+    """A boot config or pointer request that cannot be carried out."""
+
+
+# --------------------------------------------------------------------------- configs
+
+@dataclass(frozen=True)
+class Label:
+    """One ``LABEL`` block: a kernel (with initrds and command line) or a local boot."""
+
+    name: str
+    kernel: str | None = None
+    initrd: tuple[str, ...] = ()
+    append: str | None = None
+    localboot: int | None = None
+    ipappend: int | None = None
+    menu_label: str | None = None
+
+
+@dataclass(frozen=True)
+class BootConfig:
+    """A whole PXELINUX config file."""
+
+    default: str
+    labels: tuple[Label, ...]
+    prompt: int | None = None
+    timeout: int | None = None
+    serial: str | None = None
+    display: str | None = None
+    ui: str | None = None
+    menu_title: str | None = None
+
+
+def _text(value: object, what: str, words: bool = False) -> str | None:
+    """A field as text; no line breaks anywhere, and no blanks where pxelinux splits on them."""
+    if value is None:
+        return None
+    text = str(value)
+    if any(char in text for char in '\n\r\x00'):
+        raise PxeError('%s %r contains a line break or NUL: it would inject lines into the boot config' % (what, text))
+    text = text.strip()
+    if not text:
+        raise PxeError('%s is empty' % what)
+    if words and any(char.isspace() for char in text):
+        raise PxeError('%s %r contains white space' % (what, text))
+    return text
+
+
+def _required_text(value: object, what: str, words: bool = False) -> str:
+    text = _text(value, what, words)
+    if text is None:
+        raise PxeError('%s is required' % what)
+    return text
+
+
+def _integer(value: object, what: str, low: int | None = None, high: int | None = None) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise PxeError('%s must be an integer, got %r' % (what, value)) from None
+    if isinstance(value, bool) or (isinstance(value, float) and value != number):
+        raise PxeError('%s must be an integer, got %r' % (what, value))
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise PxeError('%s must be between %s and %s, got %d' % (what, low, high, number))
+    return number
+
+
+def _initrds(value: object, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else str(value).split(',')
+    result = []
+    for item in items:
+        text = _text(item, what, words=True)
+        if text and ',' in text:
+            result.extend(_text(part, what, words=True) or '' for part in text.split(','))
+        elif text:
+            result.append(text)
+    return tuple(result)
+
+
+def check_config_name(name: object) -> str:
+    """A config file name inside ``pxelinux.cfg/``: one plain file name, nothing that escapes."""
+    text = _required_text(name, 'config name', words=True)
+    if '/' in text or '..' in text or text.startswith('.'):
+        raise PxeError("config name %r must be a plain file name inside %s/ (no '/', no '..', no leading '.')"
+                       % (text, CONFIG_DIR))
+    return text
+
+
+def parse_label(raw: Mapping[str, object], index: int) -> Label:
+    where = 'labels[%d]' % index
+    name = _required_text(raw.get('name'), '%s.name' % where, words=True)
+    where = 'label %s' % name
+    kernel = _text(raw.get('kernel'), '%s: kernel' % where, words=True)
+    localboot = _integer(raw.get('localboot'), '%s: localboot' % where)
+    if (kernel is None) == (localboot is None):
+        raise PxeError('%s: give exactly one of kernel and localboot' % where)
+    initrd = _initrds(raw.get('initrd'), '%s: initrd' % where)
+    append = _text(raw.get('append'), '%s: append' % where)
+    ipappend = _integer(raw.get('ipappend'), '%s: ipappend' % where, 0, 7)
+    if localboot is not None and (initrd or append or ipappend is not None):
+        raise PxeError('%s: initrd, append and ipappend only go with kernel, not with localboot' % where)
+    if initrd and append and any(word.startswith('initrd=') for word in append.split()):
+        raise PxeError('%s: the initrd is given twice, in initrd and as initrd= in append' % where)
+    return Label(
+        name=name,
+        kernel=kernel,
+        initrd=initrd,
+        append=append,
+        localboot=localboot,
+        ipappend=ipappend,
+        menu_label=_text(raw.get('menu_label'), '%s: menu_label' % where),
+    )
+
+
+def parse_config(default: object, labels: object, prompt: object = None, timeout: object = None,
+                 serial: object = None, display: object = None, ui: object = None,
+                 menu_title: object = None) -> BootConfig:
+    """Validate a structured spec into a :class:`BootConfig`; every problem is a PxeError."""
+    if not isinstance(labels, (list, tuple)) or not labels:
+        raise PxeError('labels must be a non-empty list of mappings')
+    parsed = []
+    for index, raw in enumerate(labels):
+        if not isinstance(raw, Mapping):
+            raise PxeError('labels[%d] must be a mapping, got %r' % (index, raw))
+        parsed.append(parse_label(raw, index))
+    names = [label.name for label in parsed]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise PxeError('label(s) defined more than once: %s' % ', '.join(duplicates))
+    default_text = _required_text(default, 'default (the label PXELINUX boots)', words=True)
+    if default_text not in names:
+        raise PxeError('default %r is not one of the labels (%s)' % (default_text, ', '.join(names)))
+    return BootConfig(
+        default=default_text,
+        labels=tuple(parsed),
+        prompt=_integer(prompt, 'prompt', 0, 1),
+        timeout=_integer(timeout, 'timeout', 0, 35996),
+        serial=_text(serial, 'serial'),
+        display=_text(display, 'display', words=True),
+        ui=_text(ui, 'ui'),
+        menu_title=_text(menu_title, 'menu_title'),
+    )
+
+
+def render_config(config: BootConfig) -> str:
+    """The config file text. SERIAL comes first: PXELINUX wants it before any other directive."""
+    lines = [HEADER.rstrip('\n')]
+    if config.serial is not None:
+        lines.append('SERIAL %s' % config.serial)
+    if config.ui is not None:
+        lines.append('UI %s' % config.ui)
+    if config.menu_title is not None:
+        lines.append('MENU TITLE %s' % config.menu_title)
+    lines.append('DEFAULT %s' % config.default)
+    if config.prompt is not None:
+        lines.append('PROMPT %d' % config.prompt)
+    if config.timeout is not None:
+        lines.append('TIMEOUT %d' % config.timeout)
+    if config.display is not None:
+        lines.append('DISPLAY %s' % config.display)
+    for label in config.labels:
+        lines.append('')
+        lines.append('LABEL %s' % label.name)
+        if label.menu_label is not None:
+            lines.append('  MENU LABEL %s' % label.menu_label)
+        if label.localboot is not None:
+            lines.append('  LOCALBOOT %d' % label.localboot)
+            continue
+        lines.append('  KERNEL %s' % label.kernel)
+        if label.initrd:
+            lines.append('  INITRD %s' % ','.join(label.initrd))
+        if label.append is not None:
+            lines.append('  APPEND %s' % label.append)
+        if label.ipappend is not None:
+            lines.append('  IPAPPEND %d' % label.ipappend)
+    return '\n'.join(lines) + '\n'
+
+
+def referenced_files(config: BootConfig) -> list[tuple[str, str]]:
+    """(what, path) for every file PXELINUX will fetch from the TFTP root for this config."""
+    files = []
+    if config.display is not None:
+        files.append(('display', config.display))
+    for label in config.labels:
+        if label.kernel is not None:
+            files.append(('label %s: kernel' % label.name, label.kernel))
+        files.extend(('label %s: initrd' % label.name, initrd) for initrd in label.initrd)
+    return files
+
+
+def check_files(tftp_root: str, config: BootConfig) -> None:
+    """Every kernel, initrd and display file exists under the TFTP root.
+
+    A leading ``/`` means the TFTP root (what ``tftpd --secure`` serves); a path
+    without one is taken from the root too, where pxelinux.0 lives.
+    """
+    missing = []
+    for what, path in referenced_files(config):
+        full = _files.inside(tftp_root, path.lstrip('/'), what)
+        if not os.path.isfile(full):
+            missing.append('%s %s (%s)' % (what, path, full))
+    if missing:
+        raise PxeError('file(s) not found under %s: %s; copy them there first or set validate_files: false'
+                       % (tftp_root, '; '.join(missing)))
+
+
+def config_dir(tftp_root: str) -> str:
+    return os.path.join(tftp_root, CONFIG_DIR)
+
+
+def check_tftp_root(tftp_root: str) -> str:
+    if not os.path.isdir(tftp_root):
+        raise PxeError('tftp_root %s is not a directory' % tftp_root)
+    return os.path.abspath(tftp_root)
+
+
+def config_users(cfg_dir: str, name: str) -> list[str]:
+    """Names in ``pxelinux.cfg/`` that are symlinks to config ``name`` (pointers and aliases)."""
+    users = []
+    try:
+        entries = list(os.scandir(cfg_dir))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        if not entry.is_symlink():
+            continue
+        target = os.readlink(entry.path)
+        if os.path.normpath(os.path.join(cfg_dir, target)) == os.path.join(cfg_dir, name):
+            users.append(entry.name)
+    return sorted(users)
+
+
+@dataclass
+class ConfigFileState:
+    """What is at a config path now: 'absent', 'file', 'symlink' (with its target) or 'other'."""
+
+    kind: str
+    content: bytes | None = None
+    mode: int | None = None
+    link: str | None = None
+
+
+def config_file_state(path: str) -> ConfigFileState:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return ConfigFileState('absent')
+    if stat.S_ISLNK(info.st_mode):
+        return ConfigFileState('symlink', link=os.readlink(path))
+    if stat.S_ISREG(info.st_mode):
+        return ConfigFileState('file', content=_files.read_bytes(path), mode=stat.S_IMODE(info.st_mode))
+    return ConfigFileState('other')
+
+
+# --------------------------------------------------------------------------- pointers
+
+def pointer_names(records: Sequence[NodeRecord], key: str) -> list[list[tuple[str, str]]]:
+    """Per node, (key, file name) of its pointers: ``0A120112`` for an IP, ``01-00-0d-...`` for a MAC."""
+    columns = []
+    if key in ('ip', 'both'):
+        columns.append([('ip', name) for name in pxe_hex_many(record.ip for record in records)])
+    if key in ('mac', 'both'):
+        columns.append([('mac', pxe_mac(record.mac)) for record in records])
+    return [list(names) for names in zip(*columns)]
+
+
+def check_keys(records: Sequence[NodeRecord], key: str) -> None:
+    """Every node has the address(es) its pointer is named after."""
+    wanted = POINTER_KEYS if key == 'both' else (key,)
+    for needed in wanted:
+        lacking = [record for record in records if record.get(needed) is None]
+        if lacking:
+            shown = ', '.join('%s (%s)' % (record.name, record.origin) for record in lacking[:MAX_LISTED])
+            more = ' and %d more' % (len(lacking) - MAX_LISTED) if len(lacking) > MAX_LISTED else ''
+            raise PxeError('key: %s needs the %s of every node; %d node(s) have none: %s%s'
+                           % (key, needed, len(lacking), shown, more))
+
+
+def boot_target(tftp_root: str, boot: object) -> str:
+    """The pointer target for config ``boot`` (relative to ``pxelinux.cfg/``), which must exist.
+
+    Sub directories are allowed (``x86_64/2.6.23-rc8``); the config must stay
+    inside the TFTP root, because ``tftpd --secure`` serves nothing outside it.
+    """
+    text = _required_text(boot, 'boot', words=True)
+    cfg_dir = config_dir(tftp_root)
+    full = _files.inside(cfg_dir, text, 'boot config')
+    target = os.path.relpath(full, cfg_dir)
+    if not os.path.isfile(full):
+        raise PxeError('boot config %s does not exist (%s); write it first, for example with cluster.netboot.pxe_config'
+                       % (text, full))
+    real_root = os.path.realpath(tftp_root)
+    if not os.path.realpath(full).startswith(real_root + os.sep):
+        raise PxeError('boot config %s resolves to %s, outside the TFTP root %s' % (text, os.path.realpath(full), real_root))
+    return target
+
+
+@dataclass
+class PointerChange:
+    """One pointer of one node: what is there, what should be, and what to do about it.
+
+    ``action`` is ``create``, ``replace``, ``remove`` (these change the tree) or
+    ``keep`` / ``absent`` (nothing to do).
+    """
+
+    name: str
+    key: str
+    path: str
+    previous: str | None
+    target: str | None
+    action: str
+    # What stood at the path before when it was not a symlink ('file'), else None.
+    replaced_kind: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.action in ('create', 'replace', 'remove')
+
+    def result(self) -> dict[str, object]:
+        return {
+            'name': self.name,
+            'path': self.path,
+            'previous': self.previous,
+            'target': self.target,
+            'changed': self.changed,
+        }
+
+
+def _current(path: str) -> tuple[str | None, str | None]:
+    """(link target, None) for a symlink, (None, None) when absent, (None, kind) otherwise."""
+    try:
+        return _files.read_link(path), None
+    except FileStateError:
+        try:
+            info = os.lstat(path)
+        except OSError as exc:
+            raise PxeError('cannot inspect %s: %s' % (path, exc)) from None
+        return None, 'file' if stat.S_ISREG(info.st_mode) else 'other'
+
+
+def plan_pointers(tftp_root: str, records: Sequence[NodeRecord], key: str, target: str | None,
+                  state: str, force: bool = False) -> list[PointerChange]:
+    """The change for every pointer of every node, reading each pointer once (one readlink).
+
+    Raises before anything is touched when a pointer path holds a regular file
+    (and not ``force``) or anything else that is not a symlink.
+    """
+    if key not in ('ip', 'mac', 'both'):
+        raise PxeError('key must be ip, mac or both, got %r' % (key,))
+    if state not in ('present', 'absent'):
+        raise PxeError('state must be present or absent, got %r' % (state,))
+    if state == 'present' and target is None:
+        raise PxeError('state: present needs a boot config')
+    check_keys(records, key)
+    cfg_dir = config_dir(tftp_root)
+    plan = []
+    foreign = []
+    blocked = []
+    for record, names in zip(records, pointer_names(records, key)):
+        for pointer_key, file_name in names:
+            if state == 'present' and file_name == target:
+                raise PxeError('node %s: its pointer %s is the boot config itself' % (record.name, file_name))
+            path = os.path.join(cfg_dir, file_name)
+            previous, kind = _current(path)
+            if kind == 'other':
+                blocked.append('%s (%s)' % (path, record.name))
+                continue
+            if kind == 'file' and not force:
+                foreign.append('%s (%s)' % (path, record.name))
+                continue
+            exists = previous is not None or kind is not None
+            if state == 'absent':
+                action = 'remove' if exists else 'absent'
+                new_target = None
+            elif previous == target and kind is None:
+                action, new_target = 'keep', target
+            else:
+                action, new_target = ('replace' if exists else 'create'), target
+            plan.append(PointerChange(record.name, pointer_key, path, previous, new_target, action, kind))
+    if blocked:
+        raise PxeError('%d pointer path(s) are directories or special files, not touched: %s'
+                       % (len(blocked), _listing(blocked)))
+    if foreign:
+        raise PxeError('%d pointer path(s) are regular files this module did not create (a hand-written '
+                       'per-node config?); nothing was changed; remove them or set force: true to replace them: %s'
+                       % (len(foreign), _listing(foreign)))
+    return plan
+
+
+def _listing(items: Sequence[str]) -> str:
+    shown = ', '.join(items[:MAX_LISTED])
+    if len(items) > MAX_LISTED:
+        shown += ' and %d more' % (len(items) - MAX_LISTED)
+    return shown
+
+
+def apply_pointers(plan: Iterable[PointerChange]) -> None:
+    """Carry the plan out: each pointer is renamed into place, never absent while it changes."""
+    for change in plan:
+        if change.action in ('create', 'replace') and change.target is not None:
+            _files.atomic_symlink(change.path, change.target)
+        elif change.action == 'remove':
+            try:
+                _files.remove(change.path)
+            except OSError as exc:
+                raise PxeError('cannot remove %s: %s' % (change.path, exc)) from None
+
+
+def summarize(plan: Sequence[PointerChange]) -> dict[str, int]:
+    counts = {'pointers': len(plan), 'created': 0, 'replaced': 0, 'removed': 0, 'unchanged': 0}
+    for change in plan:
+        if change.action == 'create':
+            counts['created'] += 1
+        elif change.action == 'replace':
+            counts['replaced'] += 1
+        elif change.action == 'remove':
+            counts['removed'] += 1
+        else:
+            counts['unchanged'] += 1
+    return counts
+
+
+def pointer_diff(tftp_root: str, plan: Sequence[PointerChange]) -> dict[str, str]:
+    """One line per changed pointer, ``0A120112 (node1-2) -> orbit-2.0.0``, before and after."""
+    before = []
+    after = []
+    for change in plan:
+        if not change.changed:
+            continue
+        file_name = os.path.basename(change.path)
+        if change.replaced_kind == 'file':
+            before.append('%s (%s): regular file\n' % (file_name, change.name))
+        elif change.previous is not None:
+            before.append('%s (%s) -> %s\n' % (file_name, change.name, change.previous))
+        if change.target is not None:
+            after.append('%s (%s) -> %s\n' % (file_name, change.name, change.target))
+    return _files.text_diff(''.join(before), ''.join(after), '%s/' % config_dir(tftp_root))

@@ -1,0 +1,280 @@
+#!/usr/bin/python
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: pxe_config
+short_description: Write a PXELINUX boot config into C(pxelinux.cfg/) from a structured spec
+version_added: 0.1.0
+description:
+  - Renders one PXELINUX configuration file, C(<tftp_root>/pxelinux.cfg/<name>), from a list of labels,
+    so that nodes can be pointed at it with M(cluster.netboot.pxe_boot).
+  - Kernel, initrd and display files are checked to exist under O(tftp_root) before anything is written.
+  - The file is replaced atomically (temporary file and rename), so a node fetching it at that moment gets
+    the old or the new content, never a partial file. It is world-readable (mode C(0644)) because
+    C(tftpd --secure) drops its privileges before reading.
+  - Bad input (a name that is not a plain file name, a line break in any field, a default that is not one of
+    the labels, a missing kernel) fails the task with a clear message and changes nothing.
+author:
+  - cluster.netboot contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - cluster.netboot.attributes
+  - cluster.netboot.attributes.platform
+options:
+  tftp_root:
+    description:
+      - The directory the TFTP server serves; C(pxelinux.cfg/) is created inside it when missing.
+    type: path
+    default: /srv/tftp
+  name:
+    description:
+      - The config's file name inside C(pxelinux.cfg/), for example V(orbit-2.0.0) or V(default).
+      - A plain file name; C(/), C(..) and a leading C(.) are refused.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) writes the config, V(absent) removes it.
+      - With V(absent), a config that symlinks in C(pxelinux.cfg/) still point at (node pointers, aliases)
+        is refused unless O(force=true), because those nodes would silently fall back to C(default).
+    type: str
+    choices: [present, absent]
+    default: present
+  default:
+    description:
+      - The label PXELINUX boots (C(DEFAULT)); must be one of O(labels[].name).
+      - Required when O(state=present).
+    type: str
+  prompt:
+    description:
+      - C(PROMPT) V(1) shows the C(boot:) prompt, V(0) only when Shift or Alt is held.
+    type: int
+    choices: [0, 1]
+  timeout:
+    description:
+      - C(TIMEOUT) before the default label boots, in tenths of a second (V(0) waits forever).
+    type: int
+  serial:
+    description:
+      - The C(SERIAL) line, for example V(0 115200) (port and baud rate). Written first in the file,
+        where PXELINUX expects it.
+    type: str
+  display:
+    description:
+      - A text file shown before the prompt (C(DISPLAY)), relative to the TFTP root; checked like the kernels.
+    type: str
+  ui:
+    description:
+      - A menu module, for example V(menu.c32) or V(vesamenu.c32) (C(UI)).
+    type: str
+  menu_title:
+    description:
+      - The menu's title (C(MENU TITLE)), used with O(ui).
+    type: str
+  labels:
+    description:
+      - The boot entries, in order. Required when O(state=present).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The label's name (C(LABEL)), without white space.
+        type: str
+        required: true
+      kernel:
+        description:
+          - The kernel (C(KERNEL)), relative to the TFTP root. A leading C(/) also means the TFTP root and
+            works for boot loaders in sub directories (C(efi64/syslinux.efi)).
+          - Exactly one of O(labels[].kernel) and O(labels[].localboot).
+        type: str
+      initrd:
+        description:
+          - The initramfs image(s) (C(INITRD)), relative to the TFTP root like O(labels[].kernel).
+            Several images are loaded in order.
+        type: list
+        elements: str
+      append:
+        description: The kernel command line (C(APPEND)).
+        type: str
+      localboot:
+        description:
+          - Boot the local disk instead of a kernel (C(LOCALBOOT)); V(0) boots the first hard disk.
+        type: int
+      ipappend:
+        description:
+          - C(IPAPPEND) flags; V(1) adds C(ip=), V(2) adds C(BOOTIF=) (the booting MAC), V(4) adds C(SYSUUID=).
+        type: int
+      menu_label:
+        description: The text the menu shows for this label (C(MENU LABEL)).
+        type: str
+  validate_files:
+    description:
+      - Check that every kernel, initrd and display file exists under O(tftp_root) before writing.
+    type: bool
+    default: true
+  force:
+    description:
+      - With O(state=present), replace a symlink that stands at the config's path with a regular file.
+      - With O(state=absent), remove the config even though symlinks still point at it.
+    type: bool
+    default: false
+seealso:
+  - module: cluster.netboot.pxe_boot
+  - name: PXELINUX configuration
+    description: The config file directives of the Syslinux project.
+    link: https://wiki.syslinux.org/wiki/index.php?title=Config
+notes:
+  - PXELINUX reads C(pxelinux.cfg/01-<mac>), then the client IP in upper-case hex, then C(default).
+'''
+
+EXAMPLES = r'''
+- name: Config that boots the imaging ramdisk with a serial console
+  cluster.netboot.pxe_config:
+    tftp_root: /srv/tftp
+    name: orbit-2.0.0
+    default: boel
+    prompt: 1
+    timeout: 1
+    serial: "0 115200"
+    labels:
+      - name: boel
+        kernel: linux-orbit-pxe-2.6.20.4
+        initrd: initramfs-orbit-pxe-2.0.0.gz
+        append: "rw init=/sbin/init console=tty0 console=ttyS0,9600"
+      - name: harddisk
+        localboot: 0
+
+- name: Nodes without a pointer boot their local disk
+  cluster.netboot.pxe_config:
+    name: default
+    default: harddisk
+    labels:
+      - name: harddisk
+        localboot: 0
+
+- name: Retire a config that no node points at any more
+  cluster.netboot.pxe_config:
+    name: orbit-1.9.0
+    state: absent
+'''
+
+RETURN = r'''
+path:
+  description: The config file's full path.
+  returned: always
+  type: str
+  sample: /srv/tftp/pxelinux.cfg/orbit-2.0.0
+content:
+  description: The rendered config text.
+  returned: when O(state=present)
+  type: str
+  sample: "# Managed by cluster.netboot.pxe_config: changes made by hand are overwritten.\nDEFAULT harddisk\n\nLABEL harddisk\n  LOCALBOOT 0\n"
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cluster.netboot.plugins.module_utils import _files, _pxe
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
+
+LABEL_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    kernel=dict(type='str'),
+    initrd=dict(type='list', elements='str'),
+    append=dict(type='str'),
+    localboot=dict(type='int'),
+    ipappend=dict(type='int'),
+    menu_label=dict(type='str'),
+)
+
+
+def describe(current: _pxe.ConfigFileState) -> bytes | None:
+    """The before side of the diff."""
+    if current.kind == 'symlink':
+        return ('symlink to %s\n' % current.link).encode()
+    return current.content
+
+
+def ensure_present(module: AnsibleModule, root: str, path: str) -> dict:
+    params = module.params
+    config = _pxe.parse_config(
+        params['default'], params['labels'], prompt=params['prompt'], timeout=params['timeout'],
+        serial=params['serial'], display=params['display'], ui=params['ui'], menu_title=params['menu_title'])
+    if params['validate_files']:
+        _pxe.check_files(root, config)
+    text = _pxe.render_config(config)
+    content = text.encode('utf-8')
+    current = _pxe.config_file_state(path)
+    if current.kind == 'other':
+        raise _pxe.PxeError('%s exists and is not a regular file' % path)
+    if current.kind == 'symlink' and not params['force']:
+        raise _pxe.PxeError('%s is a symlink to %s (a node pointer or an alias); set force: true to replace it '
+                            'with this config' % (path, current.link))
+    changed = current.kind != 'file' or current.content != content or current.mode != _pxe.CONFIG_MODE
+    if changed and not module.check_mode:
+        if not os.path.isdir(os.path.dirname(path)):
+            os.mkdir(os.path.dirname(path), 0o755)
+        _files.atomic_write(module, path, content, mode=_pxe.CONFIG_MODE)
+    return dict(changed=changed, path=path, content=text,
+                diff=_files.text_diff(describe(current), content, path))
+
+
+def ensure_absent(module: AnsibleModule, root: str, path: str, name: str) -> dict:
+    current = _pxe.config_file_state(path)
+    if current.kind == 'absent':
+        return dict(changed=False, path=path, diff=_files.text_diff(None, None, path))
+    if current.kind == 'other':
+        raise _pxe.PxeError('%s exists and is not a regular file' % path)
+    users = [user for user in _pxe.config_users(os.path.dirname(path), name) if user != name]
+    if users and not module.params['force']:
+        raise _pxe.PxeError('%d symlink(s) in %s still point at %s (%s); point those nodes elsewhere with '
+                            'cluster.netboot.pxe_boot first, or set force: true'
+                            % (len(users), os.path.dirname(path), name, _pxe._listing(users)))
+    if not module.check_mode:
+        _files.remove(path)
+    return dict(changed=True, path=path, diff=_files.text_diff(describe(current), None, path))
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            tftp_root=dict(type='path', default='/srv/tftp'),
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            default=dict(type='str'),
+            prompt=dict(type='int', choices=[0, 1]),
+            timeout=dict(type='int'),
+            serial=dict(type='str'),
+            display=dict(type='str'),
+            ui=dict(type='str'),
+            menu_title=dict(type='str'),
+            labels=dict(type='list', elements='dict', options=LABEL_OPTIONS),
+            validate_files=dict(type='bool', default=True),
+            force=dict(type='bool', default=False),
+        ),
+        required_if=[('state', 'present', ('default', 'labels'))],
+        supports_check_mode=True,
+    )
+    try:
+        root = _pxe.check_tftp_root(module.params['tftp_root'])
+        name = _pxe.check_config_name(module.params['name'])
+        path = os.path.join(_pxe.config_dir(root), name)
+        # Same lock as pxe_boot: a config is not removed while nodes are being pointed at it.
+        with _files.locked_directory(root):
+            if module.params['state'] == 'present':
+                result = ensure_present(module, root, path)
+            else:
+                result = ensure_absent(module, root, path, name)
+    except NetbootError as exc:
+        module.fail_json(msg=str(exc))
+    if not module._diff:
+        result.pop('diff')
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The embedded QEMU lab: a console container configured by the collection's
+# own roles, QEMU VMs that PXE-boot from it, and playbooks/image_nodes.yml
+# imaging them, all on one machine.
+#
+#   lab.sh run [--keep] [--failure-case]   build a lab, image its nodes, check every disk from
+#                                          the host, tear the lab down (unless --keep)
+#   lab.sh up [--failure-case]             build a lab and configure its console; print its id
+#   lab.sh image ID [ansible-playbook args]  run playbooks/image_nodes.yml against a lab
+#   lab.sh check ID                        check the disks, pointers and serial logs of a lab
+#   lab.sh status                          list the labs and their VMs
+#   lab.sh down [ID ...]                   tear down the given labs, or every lab
+#
+# Fabric (lab-only shortcuts): a network namespace `<id>-ns` holding the bridge
+# `<id>-br`; radvd on it (no prefix, AdvDefaultLifetime 0) so iPXE does not
+# wait for IPv6 routers; a systemd container `<id>-console` from the molecule
+# base image with the packages baked in, joined to the bridge by a veth
+# (`lab0`, 10.66.0.1/24); one QEMU VM per node (TCG, virtio-net on a tap
+# `<id>-t<n>` in the bridge, blank virtio disk, serial to a file), started
+# paused ("off") and powered through its QMP socket, which the console sees
+# in /srv/lab/qmp. Every name starts with the lab id (`cnbl` + 4 hex digits);
+# everything is torn down on exit, also on failure (trap).
+#
+# The capability itself (DHCP, TFTP, PXE configs, the imaging ramdisk built
+# from Debian packages, the multicast sessions, the reports) is configured
+# by the roles, exactly as on a real console.
+#
+# Environment: LAB_IMAGE_MIB (64), LAB_VM_MEMORY (256, MiB), LAB_INVENTORY
+# (inventories/lab), LAB_STATE_ROOT (/tmp/cluster-netboot-lab), LAB_CACHE
+# ($LAB_STATE_ROOT/cache: .deb files, images, the console image recipe),
+# LAB_BOOT_TIMEOUT (240 s for a node's first report), LAB_RESULTS (where `run`
+# writes its results JSON), VENV (.venv).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+VENV=${VENV:-$repo/.venv}
+LAB_STATE_ROOT=${LAB_STATE_ROOT:-/tmp/cluster-netboot-lab}
+LAB_CACHE=${LAB_CACHE:-$LAB_STATE_ROOT/cache}
+LAB_IMAGE_MIB=${LAB_IMAGE_MIB:-64}
+LAB_VM_MEMORY=${LAB_VM_MEMORY:-256}
+LAB_INVENTORY=${LAB_INVENTORY:-$repo/inventories/lab}
+BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
+CONSOLE_ADDRESS=10.66.0.1
+CONSOLE_PREFIX=24
+# The console image is the molecule base image plus every package the
+# console's roles install (their *_packages defaults) that it lacks: the
+# container has no route to a package archive, so the roles find them installed.
+CONSOLE_ROLES=(tftp_server dhcp_server frisbee_server imaging_ramdisk image_nodes)
+# ... and, unless the base image has them already (from PyPI), the modules' Python libraries.
+CONSOLE_PYTHON_PACKAGES=(netaddr:python3-netaddr ClusterShell:python3-clustershell)
+# Debian packages the imaging_ramdisk role builds from (offline: the console has no route out).
+RAMDISK_PACKAGES=(linux-image-amd64 busybox-static udpcast)
+
+log() { printf '[lab %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, taps, docker)"
+[[ $LAB_IMAGE_MIB =~ ^[0-9]+$ && $LAB_IMAGE_MIB -ge 1 ]] || die "LAB_IMAGE_MIB must be a positive number"
+[[ $LAB_VM_MEMORY =~ ^[0-9]+$ && $LAB_VM_MEMORY -ge 128 ]] || die "LAB_VM_MEMORY must be at least 128"
+
+docker_env() {
+    local line
+    line=$("$repo/tests/utils/dockerd.sh" env) || die "no Docker engine: tests/utils/dockerd.sh start"
+    eval "$line"
+}
+
+# --- state of one lab --------------------------------------------------------
+
+lab_dir() { printf '%s/%s\n' "$LAB_STATE_ROOT" "$1"; }
+
+load_lab() {  # load_lab ID: sets ID NS BR CONTAINER STATE
+    ID=$1
+    STATE=$(lab_dir "$ID")
+    [[ -f $STATE/lab.env ]] || die "no lab $ID under $LAB_STATE_ROOT"
+    # shellcheck disable=SC1091
+    source "$STATE/lab.env"
+}
+
+new_id() {
+    local id
+    while :; do
+        id=cnbl$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
+        [[ -e $(lab_dir "$id") ]] || ip netns list | grep -q "^$id-ns" || break
+    done
+    printf '%s\n' "$id"
+}
+
+# Kill a process we started, by PID, only while its command line still names this lab.
+kill_ours() {  # kill_ours PIDFILE MARKER
+    local pidfile=$1 marker=$2 pid waited=0
+    [[ -f $pidfile ]] || return 0
+    pid=$(<"$pidfile")
+    [[ $pid =~ ^[0-9]+$ ]] || return 0
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do sleep 0.1; waited=$((waited + 1)); done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+down_one() {
+    local id=$1 state vmdir
+    state=$(lab_dir "$id")
+    log "tearing down lab $id"
+    if [[ -d $state/vms ]]; then
+        for vmdir in "$state"/vms/*/; do
+            [[ -d $vmdir ]] && kill_ours "$vmdir/qemu.pid" "cnb-lab-$id-"
+        done
+    fi
+    kill_ours "$state/radvd.pid.ours" "$state/radvd.conf"
+    if command -v docker >/dev/null && "$repo/tests/utils/dockerd.sh" env >/dev/null 2>&1; then
+        docker_env
+        docker rm -f "$id-console" >/dev/null 2>&1 || true
+    fi
+    ip netns del "$id-ns" 2>/dev/null || true
+    ip link del "$id-cv" 2>/dev/null || true
+    ip link del "$id-cb" 2>/dev/null || true
+    if [[ ${LAB_KEEP_STATE:-0} != 1 ]]; then
+        rm -rf --one-file-system "$state"
+    fi
+}
+
+down_all() {
+    local dir any=0
+    for dir in "$LAB_STATE_ROOT"/cnbl*; do
+        [[ -d $dir ]] || continue
+        down_one "$(basename "$dir")"
+        any=1
+    done
+    [[ $any == 1 ]] || log "no lab to tear down"
+}
+
+# --- images and packages (cached between labs) ----------------------------------
+
+# The console image: the molecule base image plus CONSOLE_PACKAGES, resolved
+# against the base image's own package lists and downloaded on the host (the
+# container has no network). Rebuilt when the base image or the list changes.
+console_image() {
+    local base_id recipe tag debs container packages entry wanted=() role roles=()
+    for role in "${CONSOLE_ROLES[@]}"; do
+        [[ -f $repo/roles/$role/defaults/main.yml ]] && roles+=("$role")
+    done
+    read -r -a wanted < <("$VENV/bin/python" "$here/labtool.py" packages --roles-dir "$repo/roles" "${roles[@]}")
+    "$repo/tests/utils/base-image.sh" >&2
+    base_id=$(docker image inspect --format '{{.Id}}' "$BASE_IMAGE")
+    for entry in "${CONSOLE_PYTHON_PACKAGES[@]}"; do
+        docker run --rm --network none "$BASE_IMAGE" python3 -c "import ${entry%%:*}" >/dev/null 2>&1 ||
+            wanted+=("${entry#*:}")
+    done
+    recipe=$(printf '%s %s\n' "$base_id" "${wanted[*]}" | sha256sum | cut -c1-12)
+    tag=cluster-netboot/lab-console:$recipe
+    if docker image inspect "$tag" >/dev/null 2>&1; then
+        printf '%s\n' "$tag"
+        return
+    fi
+    log "building the lab console image $tag"
+    debs=$LAB_CACHE/console-debs-$recipe
+    rm -rf "$debs"
+    mkdir -p "$debs"
+    mapfile -t packages < <(docker run --rm --network none --entrypoint /bin/sh "$BASE_IMAGE" -c \
+        "apt-get install -s -q --no-install-recommends ${wanted[*]} 2>/dev/null" |
+        awk '/^Inst /{ gsub(/[()]/, "", $3); print $2 "=" $3 }')
+    if ((${#packages[@]})); then
+        (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root "${packages[@]}" >&2)
+    fi
+    container=cnb-lab-build-$recipe
+    docker rm -f "$container" >/dev/null 2>&1 || true
+    # A CMD, not an --entrypoint: the committed image keeps the base image's (none).
+    docker run --name "$container" --network none -v "$debs:/debs:ro" "$BASE_IMAGE" /bin/sh -c \
+        'set -e; ls /debs/*.deb >/dev/null 2>&1 || exit 0; dpkg -i /debs/*.deb >/dev/null; apt-get clean' >&2
+    docker commit --change 'CMD ["/sbin/init"]' \
+        --change 'LABEL org.cluster-netboot.lab-console=1' "$container" "$tag" >/dev/null
+    docker rm -f "$container" >/dev/null
+    # Older lab console images (other recipes) are dropped unless a container still uses them.
+    docker image ls --format '{{.Repository}}:{{.Tag}}' cluster-netboot/lab-console | grep -vxF "$tag" |
+        xargs -r docker image rm >/dev/null 2>&1 || true
+    printf '%s\n' "$tag"
+}
+
+ramdisk_debs() {
+    local dir=$LAB_CACHE/ramdisk-debs have
+    mkdir -p "$dir"
+    have=1
+    for package in "${RAMDISK_PACKAGES[@]}"; do
+        compgen -G "$dir/${package}_*.deb" >/dev/null || have=0
+    done
+    if [[ $have == 0 ]]; then
+        log "downloading ${RAMDISK_PACKAGES[*]} (and the versioned kernel) for the ramdisk build"
+        (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "${RAMDISK_PACKAGES[@]}" >&2)
+        local kernel
+        kernel=$(dpkg-deb -f "$dir"/linux-image-amd64_*.deb Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
+            grep -E '^linux-image-[0-9]' | head -n 1)
+        (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$kernel" >&2)
+    fi
+    printf '%s\n' "$dir"
+}
+
+lab_images() {  # lab_images DEST
+    local dest=$1 name banner cached
+    mkdir -p "$dest" "$LAB_CACHE/images"
+    for name in a b; do
+        banner="cluster.netboot lab image ${name^^}"
+        cached=$LAB_CACHE/images/lab-$name-${LAB_IMAGE_MIB}M.img
+        if [[ ! -f $cached || ! -f $cached.sha256 ]]; then
+            log "writing $cached"
+            python3 "$here/make_image.py" "$cached" --banner "$banner" --size-mib "$LAB_IMAGE_MIB" >"$cached.sha256"
+        fi
+        ln -f "$cached" "$dest/lab-$name.img" 2>/dev/null || cp "$cached" "$dest/lab-$name.img"
+        cp "$cached.sha256" "$dest/lab-$name.img.sha256"
+    done
+}
+
+# --- bringing a lab up -------------------------------------------------------------
+
+failure_args() {  # sets FAILURE_ARGS for labtool.py
+    FAILURE_ARGS=()
+    if [[ ${LAB_FAILURE_CASE:-0} == 1 ]]; then
+        FAILURE_ARGS=(--failure-case)
+    fi
+}
+
+inventory_vms() {  # prints "name mac vm_mac" for every VM of the lab
+    failure_args
+    "$VENV/bin/ansible-inventory" -i "$LAB_INVENTORY" --list --export 2>/dev/null |
+        python3 "$here/labtool.py" vms "${FAILURE_ARGS[@]}"
+}
+
+up() {
+    local image debs vm name mac vm_mac index=0 tap pid waited
+    command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run make deps"
+    command -v radvd >/dev/null || die "radvd missing: run make deps"
+    [[ -x $VENV/bin/ansible-playbook ]] || die "$VENV/bin/ansible-playbook missing: run make deps"
+    "$repo/tests/utils/dockerd.sh" start >&2
+    docker_env
+    mkdir -p "$LAB_STATE_ROOT" "$LAB_CACHE"
+
+    image=$(console_image)
+    debs=$(ramdisk_debs)
+    mapfile -t VMS < <(inventory_vms)
+    ((${#VMS[@]})) || die "the inventory $LAB_INVENTORY names no lab VMs"
+
+    ID=$(new_id)
+    NS=$ID-ns BR=$ID-br CONTAINER=$ID-console STATE=$(lab_dir "$ID")
+    mkdir -p "$STATE/share/qmp" "$STATE/vms"
+    cat >"$STATE/lab.env" <<EOF
+ID=$ID
+NS=$NS
+BR=$BR
+CONTAINER=$CONTAINER
+STATE=$STATE
+LAB_IMAGE_MIB=$LAB_IMAGE_MIB
+LAB_FAILURE_CASE=${LAB_FAILURE_CASE:-}
+EOF
+    # From here on, whatever fails tears the lab down again (unless the caller keeps it).
+    CURRENT_LAB=$ID
+    log "lab $ID: state in $STATE"
+    lab_images "$STATE/share/images"
+
+    ip netns add "$NS"
+    ip -n "$NS" link set lo up
+    ip -n "$NS" link add "$BR" type bridge
+    ip -n "$NS" link set "$BR" up
+    cat >"$STATE/radvd.conf" <<EOF
+interface $BR {
+    AdvSendAdvert on;
+    AdvDefaultLifetime 0;
+    MinRtrAdvInterval 3;
+    MaxRtrAdvInterval 10;
+};
+EOF
+    ip netns exec "$NS" radvd -n -C "$STATE/radvd.conf" -p "$STATE/radvd.pid" -m logfile -l "$STATE/radvd.log" \
+        </dev/null >/dev/null 2>&1 &
+    echo $! >"$STATE/radvd.pid.ours"
+
+    log "starting the console container $CONTAINER"
+    docker run -d --name "$CONTAINER" --hostname console --network none \
+        --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns host \
+        -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --stop-signal SIGRTMIN+3 \
+        -v "$STATE/share:/srv/lab" -v "$debs:/srv/lab-debs:ro" \
+        --label "org.cluster-netboot.lab=$ID" "$image" >/dev/null
+    pid=$(docker inspect --format '{{.State.Pid}}' "$CONTAINER")
+    ip link add "$ID-cv" type veth peer name "$ID-cb"
+    ip link set "$ID-cv" netns "$pid"
+    nsenter -t "$pid" -n ip link set "$ID-cv" name lab0
+    nsenter -t "$pid" -n ip addr add "$CONSOLE_ADDRESS/$CONSOLE_PREFIX" brd + dev lab0
+    nsenter -t "$pid" -n ip link set lab0 up
+    ip link set "$ID-cb" netns "$NS"
+    ip -n "$NS" link set "$ID-cb" master "$BR" up
+    waited=0
+    until docker exec "$CONTAINER" systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded'; do
+        ((waited < 60)) || die "systemd in $CONTAINER did not come up"
+        sleep 1
+        waited=$((waited + 1))
+    done
+
+    for vm in "${VMS[@]}"; do
+        read -r name mac vm_mac <<<"$vm"
+        index=$((index + 1))
+        tap=$ID-t$index
+        mkdir -p "$STATE/vms/$name"
+        truncate -s $(((LAB_IMAGE_MIB + 16) * 1024 * 1024)) "$STATE/vms/$name/disk.img"
+        ip -n "$NS" tuntap add dev "$tap" mode tap
+        ip -n "$NS" link set "$tap" master "$BR" up
+        # -S: the VM starts "powered off"; node_power (qemu driver) switches it on.
+        # niced: under TCG each VM takes a whole core, the console and Ansible must still get theirs.
+        ip netns exec "$NS" nice -n 10 qemu-system-x86_64 -name "cnb-lab-$ID-$name" -accel tcg -m "$LAB_VM_MEMORY" \
+            -machine pc,graphics=off -display none -nodefaults -serial "file:$STATE/vms/$name/serial.log" \
+            -boot order=nc -no-shutdown -S \
+            -qmp "unix:$STATE/share/qmp/$name.qmp,server=on,wait=off" \
+            -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
+            -device "virtio-net-pci,netdev=net0,mac=$vm_mac" \
+            -drive "file=$STATE/vms/$name/disk.img,if=virtio,format=raw" \
+            -pidfile "$STATE/vms/$name/qemu.pid" -daemonize
+        printf '%s %s %s\n' "$name" "$mac" "$vm_mac" >>"$STATE/vms.txt"
+    done
+    log "lab $ID: ${#VMS[@]} VMs (paused, i.e. powered off), console $CONTAINER at $CONSOLE_ADDRESS"
+}
+
+playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's inventory
+    local id=$1 book=$2
+    shift 2
+    load_lab "$id"
+    docker_env
+    CNB_LAB_CONSOLE=$CONTAINER \
+    ANSIBLE_COLLECTIONS_PATH=$("$repo/tests/utils/collection-path.sh") \
+    ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0} \
+    ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
+        "$VENV/bin/ansible-playbook" -i "$LAB_INVENTORY" "$book" \
+        -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
+        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240}" "$@"
+}
+
+configure_console() {
+    log "configuring the console with tftp_server, dhcp_server, frisbee_server, imaging_ramdisk"
+    playbook "$1" "$here/console.yml" | tee "$(lab_dir "$1")/console.log"
+}
+
+image() {  # image ID [args]: times the imaging run, keeps its log
+    local id=$1 started rc=0
+    shift
+    log "imaging: playbooks/image_nodes.yml"
+    started=$(date +%s.%N)
+    playbook "$id" "$repo/playbooks/image_nodes.yml" "$@" | tee "$(lab_dir "$id")/image_nodes.log" || rc=$?
+    python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$started" "$(date +%s.%N)" \
+        >"$(lab_dir "$id")/image_nodes.wall"
+    return "$rc"
+}
+
+check() {  # check ID [PLAYBOOK_RC]
+    local id=$1 rc=${2:-0} summary
+    load_lab "$id"
+    docker_env
+    summary=$STATE/summary.json
+    docker exec "$CONTAINER" sh -c 'ls -t /var/lib/cluster-netboot/image-nodes/*/summary.json 2>/dev/null | head -n 1 | xargs -r cat' \
+        >"$summary" || true
+    docker exec "$CONTAINER" sh -c 'find /srv/tftp/pxelinux.cfg -mindepth 1 -maxdepth 1 -printf "%f %y %l\n"' \
+        >"$STATE/pxelinux.cfg.txt"
+    failure_args
+    python3 "$here/labtool.py" check --state "$STATE" --playbook-rc "$rc" \
+        "${FAILURE_ARGS[@]}" ${LAB_RESULTS:+--results "$LAB_RESULTS"}
+}
+
+status() {
+    local dir id name
+    for dir in "$LAB_STATE_ROOT"/cnbl*; do
+        [[ -f $dir/lab.env ]] || continue
+        id=$(basename "$dir")
+        echo "lab $id ($dir)"
+        for name in "$dir"/share/qmp/*.qmp; do
+            [[ -S $name ]] || continue
+            printf '  %-10s %s\n' "$(basename "$name" .qmp)" \
+                "$(printf '{"execute":"qmp_capabilities"}\n{"execute":"query-status"}\n' |
+                   timeout 3 socat - "UNIX-CONNECT:$name" 2>/dev/null | grep -o '"status": "[a-z-]*"' | head -n 1)"
+        done
+    done
+}
+
+usage() { sed -n '6,16p' "$0" | sed 's/^# \{0,1\}//'; }
+
+command=${1:-}
+[[ -n $command ]] && shift
+KEEP=0
+args=()
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --keep) KEEP=1 ;;
+        --failure-case) LAB_FAILURE_CASE=1 ;;
+        *) args+=("$1") ;;
+    esac
+    shift
+done
+CURRENT_LAB=
+
+case $command in
+    up|run)
+        on_exit() {
+            local rc=$?
+            if [[ -n $CURRENT_LAB ]]; then
+                if [[ $KEEP == 1 ]]; then
+                    log "lab $CURRENT_LAB kept (tests/lab/lab.sh down $CURRENT_LAB, or make lab-down)"
+                else
+                    down_one "$CURRENT_LAB"
+                fi
+            fi
+            exit "$rc"
+        }
+        trap on_exit EXIT
+        trap 'exit 130' INT TERM
+        up
+        configure_console "$ID"
+        if [[ $command == up ]]; then
+            # A lab that came up is kept; one that failed half-way was torn down by the trap.
+            KEEP=1
+            echo "$ID"
+            exit 0
+        fi
+        rc=0
+        image "$ID" "${args[@]}" || rc=$?
+        check "$ID" "$rc"
+        ;;
+    image)
+        [[ ${#args[@]} -ge 1 ]] || die "usage: lab.sh image ID [ansible-playbook args]"
+        load_lab "${args[0]}"
+        image "${args[@]}"
+        ;;
+    check)
+        [[ ${#args[@]} -ge 1 ]] || die "usage: lab.sh check ID"
+        load_lab "${args[0]}"
+        check "${args[0]}" "${args[1]:-0}"
+        ;;
+    status) status ;;
+    down)
+        if [[ ${#args[@]} -eq 0 ]]; then
+            down_all
+        else
+            for id in "${args[@]}"; do down_one "$id"; done
+        fi
+        ;;
+    *) usage; exit 2 ;;
+esac

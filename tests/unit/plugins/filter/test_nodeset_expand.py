@@ -1,0 +1,30 @@
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.cluster.netboot.plugins.filter.nodeset_expand import FilterModule
+
+nodeset_expand = FilterModule().filters()['nodeset_expand']
+
+
+def test_expand_ranges_and_lists():
+    assert nodeset_expand('node[1-4,8]') == ['node1', 'node2', 'node3', 'node4', 'node8']
+    assert nodeset_expand('node[1-2]-[1-2].grid') == ['node1-1.grid', 'node1-2.grid', 'node2-1.grid', 'node2-2.grid']
+    assert nodeset_expand('node[08-10]') == ['node08', 'node09', 'node10']
+
+
+@pytest.mark.parametrize('pattern, message', [
+    ('node[1-', 'invalid node range'),
+    ('', 'non-empty string'),
+    (['node1'], 'non-empty string'),
+    ('@rack1', 'groups'),
+])
+def test_expand_errors_are_filter_errors(pattern, message):
+    with pytest.raises(AnsibleFilterError, match='nodeset_expand: ') as info:
+        nodeset_expand(pattern)
+    assert message in str(info.value)

@@ -1,0 +1,215 @@
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+
+import pytest
+
+from ansible_collections.cluster.netboot.plugins.modules import pxe_boot
+from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import run_module
+
+NODE2 = {'name': 'node1-2', 'ip': '10.18.1.18', 'mac': '00:0D:B9:0A:12:34'}
+NODE3 = {'name': 'node1-3', 'ip': '10.18.1.19', 'mac': '000d.b90a.1235'}
+
+
+@pytest.fixture
+def root(tmp_path):
+    cfg = tmp_path / 'pxelinux.cfg'
+    cfg.mkdir()
+    for name in ('default', 'orbit-2.0.0', 'harddisk'):
+        (cfg / name).write_text('DEFAULT %s\n' % name)
+    return tmp_path
+
+
+def tree_digest(root):
+    """Every path, inode, link target and content under root: 'touched nothing' means this is equal."""
+    digest = hashlib.sha256()
+    for directory, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            digest.update(('%s %o %d\n' % (os.path.relpath(path, root), info.st_mode, info.st_ino)).encode())
+            if os.path.islink(path):
+                digest.update(os.readlink(path).encode())
+            elif os.path.isfile(path):
+                with open(path, 'rb') as handle:
+                    digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def boot(root, **extra):
+    args = {'tftp_root': str(root), 'nodes': [NODE2, NODE3], 'boot': 'orbit-2.0.0'}
+    args.update(extra)
+    return args
+
+
+def links(root):
+    cfg = root / 'pxelinux.cfg'
+    return {name: os.readlink(cfg / name) for name in sorted(os.listdir(cfg)) if os.path.islink(cfg / name)}
+
+
+def test_points_nodes_by_ip_then_reports_no_change(root):
+    ended = run_module(pxe_boot.main, boot(root))
+    assert not ended.failed and ended.result['changed']
+    assert links(root) == {'0A120112': 'orbit-2.0.0', '0A120113': 'orbit-2.0.0'}
+    assert ended.result['nodes'][0] == {
+        'name': 'node1-2', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
+        'previous': None, 'target': 'orbit-2.0.0', 'changed': True}
+    assert ended.result['summary'] == {'nodes': 2, 'pointers': 2, 'created': 2, 'replaced': 0, 'removed': 0,
+                                       'unchanged': 0}
+    before = tree_digest(root)
+    again = run_module(pxe_boot.main, boot(root))
+    assert not again.result['changed'] and not any(node['changed'] for node in again.result['nodes'])
+    assert [node['previous'] for node in again.result['nodes']] == ['orbit-2.0.0', 'orbit-2.0.0']
+    assert tree_digest(root) == before
+
+
+def test_repoint_reports_previous_and_diff(root):
+    run_module(pxe_boot.main, boot(root))
+    ended = run_module(pxe_boot.main, boot(root, nodes=[NODE2], boot='harddisk'), diff=True)
+    assert ended.result['changed']
+    assert ended.result['nodes'] == [{'name': 'node1-2', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
+                                      'previous': 'orbit-2.0.0', 'target': 'harddisk', 'changed': True}]
+    assert ended.result['diff']['before'] == '0A120112 (node1-2) -> orbit-2.0.0\n'
+    assert ended.result['diff']['after'] == '0A120112 (node1-2) -> harddisk\n'
+    assert links(root) == {'0A120112': 'harddisk', '0A120113': 'orbit-2.0.0'}
+
+
+def test_key_mac_and_both(root):
+    ended = run_module(pxe_boot.main, boot(root, key='mac'))
+    assert links(root) == {'01-00-0d-b9-0a-12-34': 'orbit-2.0.0', '01-00-0d-b9-0a-12-35': 'orbit-2.0.0'}
+    ended = run_module(pxe_boot.main, boot(root, key='both'))
+    assert ended.result['summary']['pointers'] == 4 and ended.result['summary']['created'] == 2
+    assert len(links(root)) == 4
+
+
+def test_check_mode_changes_nothing(root):
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root, key='both'), check_mode=True, diff=True)
+    assert ended.result['changed'] and ended.result['summary']['created'] == 4
+    assert ended.result['diff']['after'].count('\n') == 4
+    assert tree_digest(root) == before
+
+
+def test_absent_removes_pointers_and_is_idempotent(root):
+    run_module(pxe_boot.main, boot(root, key='both'))
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes': [NODE2], 'key': 'both', 'state': 'absent'})
+    assert ended.result['changed'] and ended.result['summary']['removed'] == 2
+    assert ended.result['nodes'][0]['previous'] == 'orbit-2.0.0' and ended.result['nodes'][0]['target'] is None
+    assert links(root) == {'01-00-0d-b9-0a-12-35': 'orbit-2.0.0', '0A120113': 'orbit-2.0.0'}
+    again = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes': [NODE2], 'key': 'both', 'state': 'absent'})
+    assert not again.result['changed']
+
+
+def test_nodes_file_csv_any_column_order(root, tmp_path_factory):
+    listing = tmp_path_factory.mktemp('inv') / 'nodes.csv'
+    listing.write_text('mac,name,ip\n00:0d:b9:0a:12:34,node1-2,10.18.1.18\n# spare\n\n00:0d:b9:0a:12:35,node1-3,10.18.1.19\n')
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes_file': str(listing), 'boot': 'orbit-2.0.0',
+                                       'key': 'both'})
+    assert not ended.failed, ended.result.get('msg')
+    assert ended.result['summary']['nodes'] == 2 and len(links(root)) == 4
+
+
+def test_nodes_file_json(root, tmp_path_factory):
+    listing = tmp_path_factory.mktemp('inv') / 'nodes.json'
+    listing.write_text(json.dumps([NODE2, NODE3]))
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes_file': str(listing), 'boot': 'harddisk'})
+    assert not ended.failed and links(root) == {'0A120112': 'harddisk', '0A120113': 'harddisk'}
+
+
+def test_nodeset_with_ip_start(root):
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'node[1-3]', 'ip_start': '10.10.0.254',
+                                       'boot': 'orbit-2.0.0'})
+    assert not ended.failed
+    assert [(node['name'], os.path.basename(node['path'])) for node in ended.result['nodes']] == [
+        ('node1', '0A0A00FE'), ('node2', '0A0A00FF'), ('node3', '0A0A0100')]
+
+
+def test_nodeset_without_ip_start_names_the_nodes_without_ip(root):
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'node[1-3]', 'boot': 'orbit-2.0.0'})
+    assert ended.failed and 'node1' in ended.result['msg'] and 'ip' in ended.result['msg']
+    assert tree_digest(root) == before
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'boot': 'orbit-9.9.9'}, 'does not exist'),
+    ({'boot': '../pxelinux.cfg/orbit-2.0.0'}, 'escapes'),
+    ({'boot': '/etc/hostname'}, 'escapes'),
+    ({'nodes': [NODE2, dict(NODE3, ip='10.18.1.18')]}, 'duplicate ip 10.18.1.18: node1-2'),
+    ({'nodes': [NODE2, dict(NODE3, mac='00-0d-b9-0a-12-34')], 'key': 'mac'}, 'duplicate mac'),
+    ({'nodes': [NODE2, dict(NODE3, name='node1-2')]}, 'duplicate name'),
+    ({'nodes': [dict(NODE2, ip='10.18.1.300')]}, 'invalid IPv4 address'),
+    ({'nodes': [dict(NODE2, mac='00:0d:b9:0a:12')]}, 'invalid MAC address'),
+    ({'nodes': [{'name': 'node1-4', 'mac': '00:0d:b9:0a:12:36'}]}, 'node1-4'),
+    ({'nodes': [{'name': 'node1-4', 'ip': '10.18.1.20'}], 'key': 'both'}, 'node1-4'),
+    ({'nodes': [dict(NODE2, role='x')]}, 'unknown field'),
+    ({'nodeset': 'node[1-2]'}, 'mutually exclusive'),
+    ({'ip_start': '10.0.0.1'}, 'ip_start'),
+    ({'boot': None}, 'boot'),
+    ({'tftp_root': '/nonexistent/tftp'}, 'not a directory'),
+])
+def test_bad_input_fails_and_changes_nothing(root, extra, message):
+    run_module(pxe_boot.main, boot(root, nodes=[NODE3], boot='harddisk'))
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root, **extra))
+    assert ended.failed
+    assert message in ended.result['msg']
+    assert tree_digest(root) == before
+
+
+def test_regular_file_at_a_pointer_is_refused_unless_forced(root):
+    (root / 'pxelinux.cfg' / '0A120113').write_text('DEFAULT handmade\n')
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root))
+    assert ended.failed and '0A120113 (node1-3)' in ended.result['msg'] and 'force' in ended.result['msg']
+    assert tree_digest(root) == before
+    ended = run_module(pxe_boot.main, boot(root, force=True))
+    assert not ended.failed and links(root) == {'0A120112': 'orbit-2.0.0', '0A120113': 'orbit-2.0.0'}
+
+
+def test_ten_thousand_nodes_from_a_nodeset(root):
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'n[1-10000]', 'ip_start': '10.20.0.1',
+                                       'boot': 'orbit-2.0.0'})
+    assert ended.result['summary']['created'] == 10000 and len(ended.result['nodes']) == 10000
+    assert os.readlink(root / 'pxelinux.cfg' / '0A142710') == 'orbit-2.0.0'  # n10000 = 10.20.39.16
+    again = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'n[1-10000]', 'ip_start': '10.20.0.1',
+                                       'boot': 'orbit-2.0.0'})
+    assert not again.result['changed'] and again.result['summary']['unchanged'] == 10000
+
+
+def _point_range(root, first, boot, queue):
+    """One playbook's worth of work, in its own process: 300 nodes of its own plus one shared node."""
+    nodes = [{'name': 'n%d' % number, 'ip': '10.30.%d.%d' % (number // 256, number % 256)}
+             for number in range(first, first + 300)]
+    nodes.append({'name': 'shared', 'ip': '10.31.0.1'})
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes': nodes, 'boot': boot})
+    queue.put((ended.failed, ended.result.get('msg'), ended.result.get('summary')))
+
+
+def test_concurrent_calls_do_not_lose_pointers(root):
+    context = multiprocessing.get_context('fork')
+    queue = context.Queue()
+    workers = [context.Process(target=_point_range, args=(root, index * 300, boot, queue))
+               for index, boot in enumerate(['orbit-2.0.0', 'harddisk', 'default', 'orbit-2.0.0'])]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=120) for _worker in workers]
+    for worker in workers:
+        worker.join(timeout=120)
+    assert all(not failed for failed, _msg, _summary in results), results
+    pointers = links(root)
+    assert len(pointers) == 1201
+    for index, boot in enumerate(['orbit-2.0.0', 'harddisk', 'default', 'orbit-2.0.0']):
+        number = index * 300 + 7
+        assert pointers['0A1E%02X%02X' % (number // 256, number % 256)] == boot
+    assert pointers['0A1F0001'] in ('orbit-2.0.0', 'harddisk', 'default')
+    # No temporary link is left behind by the renames.
+    assert not [name for name in os.listdir(root / 'pxelinux.cfg') if name.startswith('.')]

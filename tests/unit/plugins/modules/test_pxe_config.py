@@ -1,0 +1,165 @@
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from ansible_collections.cluster.netboot.plugins.modules import pxe_config
+from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import run_module
+
+LABELS = [
+    {'name': 'boel', 'kernel': 'linux-orbit-pxe-2.6.20.4', 'initrd': ['initramfs-orbit-pxe-2.0.0.gz'],
+     'append': 'rw init=/sbin/init console=tty0 console=ttyS0,9600'},
+    {'name': 'harddisk', 'localboot': 0},
+]
+
+
+@pytest.fixture
+def root(tmp_path):
+    (tmp_path / 'linux-orbit-pxe-2.6.20.4').write_bytes(b'kernel')
+    (tmp_path / 'initramfs-orbit-pxe-2.0.0.gz').write_bytes(b'initrd')
+    return tmp_path
+
+
+def orbit(root, **extra):
+    args = {'tftp_root': str(root), 'name': 'orbit-2.0.0', 'default': 'boel', 'prompt': 1, 'timeout': 1,
+            'serial': '0 115200', 'labels': LABELS}
+    args.update(extra)
+    return args
+
+
+def tree_digest(root):
+    """Every path, link target, mode and content under root: 'nothing changed' means this is equal."""
+    digest = hashlib.sha256()
+    for directory, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            digest.update(('%s %o\n' % (os.path.relpath(path, root), info.st_mode)).encode())
+            if os.path.islink(path):
+                digest.update(os.readlink(path).encode())
+            elif os.path.isfile(path):
+                with open(path, 'rb') as handle:
+                    digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def test_writes_the_config_then_is_idempotent(root):
+    ended = run_module(pxe_config.main, orbit(root))
+    path = root / 'pxelinux.cfg' / 'orbit-2.0.0'
+    assert not ended.failed and ended.result['changed']
+    assert ended.result['path'] == str(path)
+    text = path.read_text()
+    assert text.splitlines()[1:4] == ['SERIAL 0 115200', 'DEFAULT boel', 'PROMPT 1']
+    assert '  INITRD initramfs-orbit-pxe-2.0.0.gz\n' in text and ended.result['content'] == text
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert sorted(os.listdir(root / 'pxelinux.cfg')) == ['orbit-2.0.0']
+    inode = path.stat().st_ino
+    again = run_module(pxe_config.main, orbit(root))
+    assert not again.failed and not again.result['changed']
+    assert path.stat().st_ino == inode
+
+
+def test_check_mode_and_diff_write_nothing(root):
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, orbit(root), check_mode=True, diff=True)
+    assert ended.result['changed']
+    assert ended.result['diff']['before'] == '' and 'LABEL boel' in ended.result['diff']['after']
+    assert tree_digest(root) == before
+
+
+def test_diff_shows_the_changed_line(root):
+    run_module(pxe_config.main, orbit(root))
+    ended = run_module(pxe_config.main, orbit(root, timeout=50), diff=True)
+    assert ended.result['changed']
+    assert 'TIMEOUT 1\n' in ended.result['diff']['before'] and 'TIMEOUT 50\n' in ended.result['diff']['after']
+    assert 'TIMEOUT 50\n' in (root / 'pxelinux.cfg' / 'orbit-2.0.0').read_text()
+
+
+def test_wrong_mode_is_repaired(root):
+    run_module(pxe_config.main, orbit(root))
+    path = root / 'pxelinux.cfg' / 'orbit-2.0.0'
+    path.chmod(0o600)
+    ended = run_module(pxe_config.main, orbit(root))
+    assert ended.result['changed'] and path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'name': '../escape'}, "no '/'"),
+    ({'name': 'a/b'}, "no '/'"),
+    ({'name': 'orbit..2'}, "no '..'"),
+    ({'default': 'nothere'}, 'not one of the labels'),
+    ({'labels': [{'name': 'boel', 'kernel': 'linux-orbit-pxe-2.6.20.4', 'append': 'quiet\nDEFAULT x'}]}, 'line break'),
+    ({'serial': '0 115200\nUI evil.c32'}, 'line break'),
+    ({'labels': [{'name': 'boel', 'kernel': 'vmlinuz-missing'}]}, 'vmlinuz-missing'),
+    ({'labels': [{'name': 'boel', 'kernel': 'linux-orbit-pxe-2.6.20.4', 'initrd': ['gone.gz']}]}, 'gone.gz'),
+    ({'labels': [{'name': 'boel', 'kernel': '../../etc/passwd'}]}, 'escapes'),
+    ({'tftp_root': '/nonexistent/tftp'}, 'not a directory'),
+])
+def test_bad_input_fails_and_changes_nothing(root, extra, message):
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, orbit(root, **extra))
+    assert ended.failed
+    assert message in ended.result['msg']
+    assert tree_digest(root) == before
+
+
+def test_required_options_for_present(root):
+    ended = run_module(pxe_config.main, {'tftp_root': str(root), 'name': 'x'})
+    assert ended.failed and 'default' in ended.result['msg'] and 'labels' in ended.result['msg']
+
+
+def test_validate_files_false_skips_the_file_check(root):
+    ended = run_module(pxe_config.main, orbit(root, labels=[{'name': 'boel', 'kernel': 'later/vmlinuz'}],
+                                              validate_files=False))
+    assert not ended.failed and ended.result['changed']
+
+
+def test_symlink_at_the_name_is_refused_unless_forced(root):
+    run_module(pxe_config.main, orbit(root))
+    cfg = root / 'pxelinux.cfg'
+    os.symlink('orbit-2.0.0', cfg / 'default')
+    before = tree_digest(root)
+    args = {'tftp_root': str(root), 'name': 'default', 'default': 'harddisk', 'labels': [{'name': 'harddisk', 'localboot': 0}]}
+    ended = run_module(pxe_config.main, args)
+    assert ended.failed and 'symlink to orbit-2.0.0' in ended.result['msg']
+    assert tree_digest(root) == before
+    ended = run_module(pxe_config.main, dict(args, force=True))
+    assert not ended.failed and ended.result['changed']
+    assert not os.path.islink(cfg / 'default') and 'LOCALBOOT 0' in (cfg / 'default').read_text()
+    assert 'LABEL boel' in (cfg / 'orbit-2.0.0').read_text()
+
+
+def test_absent_removes_and_is_idempotent(root):
+    run_module(pxe_config.main, orbit(root))
+    ended = run_module(pxe_config.main, {'tftp_root': str(root), 'name': 'orbit-2.0.0', 'state': 'absent'}, diff=True)
+    assert ended.result['changed'] and 'LABEL boel' in ended.result['diff']['before']
+    assert os.listdir(root / 'pxelinux.cfg') == []
+    again = run_module(pxe_config.main, {'tftp_root': str(root), 'name': 'orbit-2.0.0', 'state': 'absent'})
+    assert not again.failed and not again.result['changed']
+
+
+def test_absent_refuses_a_config_nodes_point_at(root):
+    run_module(pxe_config.main, orbit(root))
+    os.symlink('orbit-2.0.0', root / 'pxelinux.cfg' / '0A120112')
+    before = tree_digest(root)
+    args = {'tftp_root': str(root), 'name': 'orbit-2.0.0', 'state': 'absent'}
+    ended = run_module(pxe_config.main, args)
+    assert ended.failed and '0A120112' in ended.result['msg']
+    assert tree_digest(root) == before
+    ended = run_module(pxe_config.main, dict(args, force=True))
+    assert ended.result['changed'] and sorted(os.listdir(root / 'pxelinux.cfg')) == ['0A120112']
+
+
+def test_absent_in_check_mode_keeps_the_file(root):
+    run_module(pxe_config.main, orbit(root))
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, {'tftp_root': str(root), 'name': 'orbit-2.0.0', 'state': 'absent'},
+                       check_mode=True)
+    assert ended.result['changed'] and tree_digest(root) == before

@@ -1,0 +1,50 @@
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Run a module's ``main()`` in-process and get its result: the one harness for module unit tests."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from unittest import mock
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+
+class ModuleExit(Exception):
+    """Raised in place of exit_json / fail_json, carrying the module's result."""
+
+    def __init__(self, result: dict[str, Any], failed: bool):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+def _exit_json(self, **result):
+    result.setdefault('changed', False)
+    raise ModuleExit(result, failed=False)
+
+
+def _fail_json(self, msg, **result):
+    result['msg'] = msg
+    result['failed'] = True
+    raise ModuleExit(result, failed=True)
+
+
+def run_module(main: Callable[[], None], args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> ModuleExit:
+    """Call ``main`` with ``args``; return the ModuleExit it ended with (``.failed``, ``.result``)."""
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
+        try:
+            main()
+        except ModuleExit as ended:
+            return ended
+    raise AssertionError('the module returned without calling exit_json or fail_json')
