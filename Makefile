@@ -53,8 +53,10 @@ sanity: deps
 units: deps
 	tests/utils/ansible-test.sh units --venv --requirements --python $(ANSIBLE_TEST_PYTHON) --color no
 
+# ANSIBLE_HOME in the tree: a copy of cluster.netboot installed under ~/.ansible
+# would otherwise shadow the working tree.
 lint: deps
-	PATH="$(VENV)/bin:$$PATH" ansible-lint
+	PATH="$(VENV)/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/.ansible" ansible-lint
 
 integration: deps
 	tests/utils/run-integration.sh

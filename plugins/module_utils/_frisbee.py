@@ -500,7 +500,8 @@ class SessionManager:
         """Create the state directory; False in check mode when it does not exist yet."""
         if os.path.isdir(self.state_dir):
             return True
-        if os.path.lexists(self.state_dir):
+        # Another playbook may create it between the two checks: only a non-directory is an error.
+        if os.path.lexists(self.state_dir) and not os.path.isdir(self.state_dir):
             raise FrisbeeServerError('state_dir %s exists and is not a directory' % self.state_dir)
         if self.check_mode:
             return False

@@ -440,7 +440,15 @@ def _listing(items: Sequence[str]) -> str:
 def apply_pointers(plan: Iterable[PointerChange]) -> None:
     """Carry the plan out: each pointer is renamed into place, never absent while it changes."""
     for change in plan:
-        if change.action in ('create', 'replace') and change.target is not None:
+        if change.action == 'create' and change.target is not None:
+            # Nothing stands there: symlink(2) itself appears atomically, and skipping the
+            # temporary name halves the metadata writes of a first run over 10,000 nodes.
+            try:
+                os.symlink(change.target, change.path)
+            except FileExistsError:
+                # Someone made it since the plan was read (another tool): replace it atomically.
+                _files.atomic_symlink(change.path, change.target)
+        elif change.action == 'replace' and change.target is not None:
             _files.atomic_symlink(change.path, change.target)
         elif change.action == 'remove':
             try:

@@ -226,10 +226,10 @@ EXAMPLES = r'''
 - name: Power through a PDU tool
   cluster.netboot.node_power:
     driver: command
-    state: off
+    state: 'off'
     commands:
-      on: pdutool --outlet {name} on
-      off: pdutool --outlet {name} off
+      'on': pdutool --outlet {name} on
+      'off': pdutool --outlet {name} off
       status: pdutool --outlet {name} status
     nodeset: rack1-n[01-16]
 '''

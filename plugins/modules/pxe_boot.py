@@ -56,6 +56,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  report:
+    description:
+      - Which pointers get an entry in RV(nodes). V(all) lists every pointer; V(changed) only those that
+        changed (or would change), which keeps the result of a 10,000-node run that changes little small
+        (ansible-core spends about 30 microseconds per returned entry). RV(summary) always counts all.
+    type: str
+    choices: [all, changed]
+    default: all
   force:
     description:
       - Replace (or with O(state=absent), remove) a regular file that stands at a pointer path, such as a
@@ -100,6 +108,7 @@ RETURN = r'''
 nodes:
   description:
     - One entry per pointer, in input order; with O(key=both) a node has two entries.
+    - With O(report=changed), only the pointers that changed.
   returned: always
   type: list
   elements: dict
@@ -177,6 +186,7 @@ def main() -> None:
             boot=dict(type='str'),
             key=dict(type='str', choices=['ip', 'mac', 'both'], default='ip'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
+            report=dict(type='str', choices=['all', 'changed'], default='all'),
             force=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('nodes', 'nodes_file', 'nodeset')],
@@ -207,7 +217,7 @@ def main() -> None:
     summary['nodes'] = len(records)
     result = dict(
         changed=summary['pointers'] != summary['unchanged'],
-        nodes=[change.result() for change in plan],
+        nodes=[change.result() for change in plan if params['report'] == 'all' or change.changed],
         summary=summary,
     )
     if module._diff:

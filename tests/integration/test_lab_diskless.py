@@ -175,7 +175,9 @@ def write_fabric_files(work: Path) -> dict[str, Path]:
     # Lab-only core settings; the nfsroot_server role adds its %include line.
     main.write_text(
         'NFS_CORE_PARAM { Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }\n'
-        'NFSV4 { Graceless = true; }\n'
+        # Numeric owners: the nodes have no NFSv4 id mapper; names would map to
+        # nobody and make setuid programs such as mount run unprivileged.
+        'NFSV4 { Graceless = true; Only_Numeric_Owners = true; }\n'
         'NFS_KRB5 { Active_krb5 = false; }\n')
     radvd = work / 'radvd.conf'
     return {'tftp': tftp, 'dhcp_hosts': hosts, 'dhcp_config': config, 'dhcp_leases': dhcp / 'dhcpd.leases',

@@ -10,6 +10,7 @@
 #   lab.sh run [--keep] [--failure-case]   build a lab, image its nodes, check every disk from
 #                                          the host, tear the lab down (unless --keep)
 #   lab.sh up [--failure-case]             build a lab and configure its console; print its id
+#   lab.sh console ID                      configure the lab's console again (idempotence)
 #   lab.sh image ID [ansible-playbook args]  run playbooks/image_nodes.yml against a lab
 #   lab.sh check ID                        check the disks, pointers and serial logs of a lab
 #   lab.sh status                          list the labs and their VMs
@@ -381,7 +382,7 @@ status() {
     done
 }
 
-usage() { sed -n '6,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '6,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 command=${1:-}
 [[ -n $command ]] && shift
@@ -423,6 +424,11 @@ case $command in
         rc=0
         image "$ID" "${args[@]}" || rc=$?
         check "$ID" "$rc"
+        ;;
+    console)
+        [[ ${#args[@]} -eq 1 ]] || die "usage: lab.sh console ID"
+        load_lab "${args[0]}"
+        configure_console "${args[0]}"
         ;;
     image)
         [[ ${#args[@]} -ge 1 ]] || die "usage: lab.sh image ID [ansible-playbook args]"

@@ -16,4 +16,21 @@ export PATH=$VENV/bin:$PATH:/usr/sbin:/sbin
 if [[ ! -t 1 ]]; then
     export NO_COLOR=1 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 fi
-exec "$VENV/bin/python" -m pytest -v -p no:cacheprovider --durations=10 tests/integration "$@"
+
+# Tests of work still being built: in the tree but not yet part of `make test`.
+# INCLUDE_UNFINISHED=1 runs them too.
+unfinished=(
+    tests/integration/test_awx_readiness.py::test_image_nodes_playbook_in_check_mode
+)
+deselect=()
+if [[ ${INCLUDE_UNFINISHED:-0} != 1 ]]; then
+    echo "################################################################################"
+    echo "# NOT RUN (work in progress, not part of make test yet):"
+    for test in "${unfinished[@]}"; do
+        echo "#   $test"
+        deselect+=(--deselect "$test")
+    done
+    echo "# Run them with INCLUDE_UNFINISHED=1 tests/utils/run-integration.sh"
+    echo "################################################################################"
+fi
+exec "$VENV/bin/python" -m pytest -v -p no:cacheprovider --durations=10 tests/integration "${deselect[@]}" "$@"

@@ -63,12 +63,12 @@ def test_lock_serialises_read_modify_write(tmp_path):
     lock = str(tmp_path / 'counter.lock')
 
     def bump():
-        for _ in range(50):
+        for _round in range(50):
             with files.locked(lock):
                 value = int(counter.read_text())
                 counter.write_text(str(value + 1))
 
-    threads = [threading.Thread(target=bump) for _ in range(4)]
+    threads = [threading.Thread(target=bump) for _thread in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

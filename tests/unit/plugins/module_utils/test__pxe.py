@@ -314,3 +314,14 @@ def test_plan_reads_each_pointer_once_on_ten_thousand_nodes(tmp_path, monkeypatc
     assert len(again) == 10000 and all(change.action == 'keep' for change in again)
     assert calls == {'read_link': 10000, 'lstat': 0, 'scandir': 0, 'listdir': 0}
     assert len(os.listdir(os.path.join(root, 'pxelinux.cfg'))) == 10002
+
+
+def test_apply_replaces_a_pointer_made_after_the_plan(tmp_path):
+    """A pointer that appeared between plan and apply (another tool) is replaced, not an error."""
+    root = make_root(tmp_path)
+    plan = pxe.plan_pointers(root, [NODE], 'ip', 'imaging', 'present')
+    assert plan[0].action == 'create'
+    os.symlink('harddisk', os.path.join(root, 'pxelinux.cfg', '0A120112'))
+    pxe.apply_pointers(plan)
+    assert os.readlink(os.path.join(root, 'pxelinux.cfg', '0A120112')) == 'imaging'
+    assert sorted(os.listdir(os.path.join(root, 'pxelinux.cfg'))) == ['0A120112', 'harddisk', 'imaging']

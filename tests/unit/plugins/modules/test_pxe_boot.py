@@ -213,3 +213,12 @@ def test_concurrent_calls_do_not_lose_pointers(root):
     assert pointers['0A1F0001'] in ('orbit-2.0.0', 'harddisk', 'default')
     # No temporary link is left behind by the renames.
     assert not [name for name in os.listdir(root / 'pxelinux.cfg') if name.startswith('.')]
+
+
+def test_report_changed_lists_only_changed_pointers(root):
+    run_module(pxe_boot.main, boot(root, nodes=[NODE2]))
+    ended = run_module(pxe_boot.main, boot(root, report='changed'))
+    assert [node['name'] for node in ended.result['nodes']] == ['node1-3']
+    assert ended.result['summary']['unchanged'] == 1 and ended.result['summary']['created'] == 1
+    again = run_module(pxe_boot.main, boot(root, report='changed'))
+    assert again.result['nodes'] == [] and not again.result['changed']
