@@ -68,8 +68,17 @@ test: deps
 	tests/utils/run-layers.sh $(LAYERS)
 
 # KEEP=1 leaves the lab running (tests/lab/lab.sh status / down).
+# SCENARIO=imaging (default): image_nodes.yml on two groups; SCENARIO=diskless:
+# two NFS-root workers provisioned by provision_diskless.yml and add_node.yml.
+SCENARIO ?= imaging
 lab: deps
+ifeq ($(SCENARIO),diskless)
+	tests/lab/diskless/run.sh
+else ifeq ($(SCENARIO),imaging)
 	tests/lab/lab.sh run $(if $(filter 1 yes true,$(KEEP)),--keep)
+else
+	@echo "make lab: unknown SCENARIO '$(SCENARIO)' (imaging or diskless)" >&2; exit 2
+endif
 
 lab-down:
 	tests/lab/lab.sh down

@@ -111,7 +111,7 @@ def parse_reports(serial_log: str) -> list[dict[str, t.Any]]:
             continue
         boot = boots[-1]
         if key == 'mount':
-            mount_point, _, spec = value.partition(' ')
+            mount_point, _space, spec = value.partition(' ')
             source, fstype, options = (spec.split('|') + ['', '', ''])[:3]
             boot['mounts'][mount_point] = {'source': source, 'fstype': fstype, 'options': options.split(',')}
         elif key == 'status':
