@@ -7,7 +7,7 @@
 #   make integration   pytest tests/integration: real daemons in network namespaces
 #   make molecule      every molecule scenario under extensions/molecule/
 #   make test          deps, then all the layers above, with a summary
-#   make lab / lab-down  the QEMU lab (not available yet)
+#   make lab / lab-down  the QEMU lab (SCENARIO=imaging or diskless; KEEP=1)
 #   make clean         test outputs and caches (not .venv: `make distclean`)
 #
 # Variables: PYTHON (interpreter for .venv), VENV, ANSIBLE_TEST_PYTHON,

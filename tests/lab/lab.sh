@@ -14,7 +14,8 @@
 #   lab.sh image ID [ansible-playbook args]  run playbooks/image_nodes.yml against a lab
 #   lab.sh check ID                        check the disks, pointers and serial logs of a lab
 #   lab.sh status                          list the labs and their VMs
-#   lab.sh down [ID ...]                   tear down the given labs, or every lab
+#   lab.sh down [ID ...]                   tear down the given labs, or every lab that no running
+#                                          lab.sh owns (LAB_DOWN_FORCE=1: every lab)
 #
 # Fabric (lab-only shortcuts): a network namespace `<id>-ns` holding the bridge
 # `<id>-br`; radvd on it (no prefix, AdvDefaultLifetime 0) so iPXE does not
@@ -97,7 +98,7 @@ kill_ours() {  # kill_ours PIDFILE MARKER
     [[ -f $pidfile ]] || return 0
     pid=$(<"$pidfile")
     [[ $pid =~ ^[0-9]+$ ]] || return 0
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"; then
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$marker"; then
         kill -TERM "$pid" 2>/dev/null || true
         while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do sleep 0.1; waited=$((waited + 1)); done
         kill -KILL "$pid" 2>/dev/null || true
@@ -105,8 +106,34 @@ kill_ours() {  # kill_ours PIDFILE MARKER
     rm -f "$pidfile"
 }
 
+# PIDs of this lab's QEMU processes, found by the name every VM of the lab
+# carries (-name cnb-lab-<id>-<node>): also those whose pid files are gone.
+lab_qemu_pids() {
+    local id=$1 proc
+    for proc in /proc/[0-9]*; do
+        tr '\0' ' ' 2>/dev/null <"$proc/cmdline" | grep -q -- "^qemu-system-x86_64 -name cnb-lab-$id-" &&
+            printf '%s\n' "${proc#/proc/}"
+    done
+    return 0
+}
+
+owner_start() {  # the kernel start time of a process (field 22 of /proc/PID/stat)
+    awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null || true
+}
+
+# A lab whose lab.sh (run, or up while it configures) still runs is in use.
+lab_in_use() {
+    local id=$1 env owner='' start=''
+    env=$(lab_dir "$id")/lab.env
+    [[ -f $env ]] || return 1
+    owner=$(sed -n 's/^OWNER_PID=//p' "$env")
+    start=$(sed -n 's/^OWNER_START=//p' "$env")
+    [[ -n $owner && $owner != "$$" && -n $start ]] || return 1
+    [[ $(owner_start "$owner") == "$start" ]]
+}
+
 down_one() {
-    local id=$1 state vmdir
+    local id=$1 state vmdir pid
     state=$(lab_dir "$id")
     log "tearing down lab $id"
     if [[ -d $state/vms ]]; then
@@ -114,6 +141,9 @@ down_one() {
             [[ -d $vmdir ]] && kill_ours "$vmdir/qemu.pid" "cnb-lab-$id-"
         done
     fi
+    for pid in $(lab_qemu_pids "$id"); do
+        kill -KILL "$pid" 2>/dev/null || true
+    done
     kill_ours "$state/radvd.pid.ours" "$state/radvd.conf"
     if command -v docker >/dev/null && "$repo/tests/utils/dockerd.sh" env >/dev/null 2>&1; then
         docker_env
@@ -128,13 +158,29 @@ down_one() {
 }
 
 down_all() {
-    local dir any=0
-    for dir in "$LAB_STATE_ROOT"/cnbl*; do
-        [[ -d $dir ]] || continue
-        down_one "$(basename "$dir")"
-        any=1
+    local id ids=()
+    # Labs with a state directory, and leftovers of labs whose state is gone:
+    # their namespace, container or QEMU processes still carry the lab id.
+    mapfile -t ids < <(
+        { find "$LAB_STATE_ROOT" -mindepth 1 -maxdepth 1 -name 'cnbl*' -printf '%f\n' 2>/dev/null
+          ip netns list 2>/dev/null | grep -o '^cnbl[0-9a-f]\{4\}-ns' | sed 's/-ns$//'
+          if "$repo/tests/utils/dockerd.sh" env >/dev/null 2>&1; then
+              docker_env
+              docker ps -a --filter label=org.cluster-netboot.lab --format '{{.Label "org.cluster-netboot.lab"}}'
+          fi
+          grep -aho 'cnb-lab-cnbl[0-9a-f]\{4\}-' /proc/[0-9]*/cmdline 2>/dev/null | sed 's/^cnb-lab-//; s/-$//'
+        } | grep -x 'cnbl[0-9a-f]\{4\}' | sort -u)
+    if ((${#ids[@]} == 0)); then
+        log "no lab to tear down"
+        return 0
+    fi
+    for id in "${ids[@]}"; do
+        if [[ ${LAB_DOWN_FORCE:-0} != 1 ]] && lab_in_use "$id"; then
+            log "lab $id is in use by a running lab.sh; left alone (LAB_DOWN_FORCE=1 or lab.sh down $id)"
+            continue
+        fi
+        down_one "$id"
     done
-    [[ $any == 1 ]] || log "no lab to tear down"
 }
 
 # --- images and packages (cached between labs) ----------------------------------
@@ -233,7 +279,7 @@ inventory_vms() {  # prints "name mac vm_mac" for every VM of the lab
 }
 
 up() {
-    local image debs vm name mac vm_mac index=0 tap pid waited
+    local image debs vm name mac vm_mac index=0 tap pid waited cache_lock
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run make deps"
     command -v radvd >/dev/null || die "radvd missing: run make deps"
     [[ -x $VENV/bin/ansible-playbook ]] || die "$VENV/bin/ansible-playbook missing: run make deps"
@@ -241,6 +287,9 @@ up() {
     docker_env
     mkdir -p "$LAB_STATE_ROOT" "$LAB_CACHE"
 
+    # Labs running side by side share the cache: one prepares it at a time.
+    exec {cache_lock}>"$LAB_CACHE/.lock"
+    flock "$cache_lock"
     image=$(console_image)
     debs=$(ramdisk_debs)
     mapfile -t VMS < <(inventory_vms)
@@ -257,11 +306,15 @@ CONTAINER=$CONTAINER
 STATE=$STATE
 LAB_IMAGE_MIB=$LAB_IMAGE_MIB
 LAB_FAILURE_CASE=${LAB_FAILURE_CASE:-}
+OWNER_PID=$$
+OWNER_START=$(owner_start $$)
 EOF
     # From here on, whatever fails tears the lab down again (unless the caller keeps it).
     CURRENT_LAB=$ID
     log "lab $ID: state in $STATE"
     lab_images "$STATE/share/images"
+    flock -u "$cache_lock"
+    exec {cache_lock}>&-
 
     ip netns add "$NS"
     ip -n "$NS" link set lo up
@@ -343,9 +396,13 @@ configure_console() {
 }
 
 image() {  # image ID [args]: times the imaging run, keeps its log
-    local id=$1 started rc=0
+    local id=$1 started rc=0 vmdir
     shift
     log "imaging: playbooks/image_nodes.yml"
+    # The check looks for the new disk's banner only in what the consoles print from here on.
+    for vmdir in "$(lab_dir "$id")"/vms/*/; do
+        stat -c %s "$vmdir/serial.log" >"$vmdir/serial.offset" 2>/dev/null || echo 0 >"$vmdir/serial.offset"
+    done
     started=$(date +%s.%N)
     playbook "$id" "$repo/playbooks/image_nodes.yml" "$@" | tee "$(lab_dir "$id")/image_nodes.log" || rc=$?
     python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$started" "$(date +%s.%N)" \
@@ -382,7 +439,7 @@ status() {
     done
 }
 
-usage() { sed -n '6,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '6,18p' "$0" | sed 's/^# \{0,1\}//'; }
 
 command=${1:-}
 [[ -n $command ]] && shift

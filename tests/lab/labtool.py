@@ -1,7 +1,7 @@
 # Copyright (c) 2026, cluster.netboot contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Helpers of tests/lab/lab.sh: the VM list from the inventory, and the host-side check of a run.
+"""Python side of tests/lab/lab.sh: the VM list from the inventory, and the host-side check of a run.
 
 vms     Read ``ansible-inventory --list --export`` on stdin; print ``name mac vm_mac`` for every
         host of the group ``lab_vms`` (and ``lab_broken`` with --failure-case). ``vm_mac`` is the MAC
@@ -129,9 +129,15 @@ def check(args: argparse.Namespace) -> int:
             continue
         banner = 'cluster.netboot lab image %s' % row['image'][len('lab-'):-len('.img')].upper()
         serial = os.path.join(state, 'vms', row['name'], 'serial.log')
+        try:
+            with open(os.path.join(state, 'vms', row['name'], 'serial.offset')) as handle:
+                offset = int(handle.read().strip() or 0)
+        except (OSError, ValueError):
+            offset = 0
         while True:
             try:
                 with open(serial, 'rb') as handle:
+                    handle.seek(offset)
                     seen = banner.encode() in handle.read()
             except OSError:
                 seen = False

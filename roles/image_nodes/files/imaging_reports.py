@@ -171,7 +171,7 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
         'name': node['name'], 'group': node.get('group'), 'image': node.get('image'), 'mac': node.get('mac'),
         'ip': node.get('ip'), 'phase': 'none', 'result': 'waiting', 'sha256': '', 'verdict': '',
         'seconds': None, 'receive_seconds': None, 'verify_seconds': None, 'detail': '', 'final': False,
-        'reports': len(mine), 'last_report': None,
+        'reports': len(mine), 'last_report': None, 'note': '',
     }
     for report in mine:
         state['phase'] = report.get('phase') or state['phase']
@@ -185,7 +185,8 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
         if report.get('sha256'):
             state['sha256'] = report['sha256']
         if report.get('peer') and report.get('ip') and report['peer'] != report['ip']:
-            state['detail'] = 'reported ip %s from %s' % (report['ip'], report['peer'])
+            # NAT or a spoofed report: kept for the summary, the verdict stays the node's own.
+            state['note'] = 'reported ip %s from %s' % (report['ip'], report['peer'])
         if report.get('result') == 'failed' or report.get('phase') == 'done':
             state['final'] = True
             break
