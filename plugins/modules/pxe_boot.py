@@ -16,8 +16,8 @@ description:
   - With O(state=absent) the pointers are removed and the nodes fall back to C(pxelinux.cfg/default).
   - The whole node list is handled in one pass, one C(readlink) per pointer; 10,000 nodes is normal input.
     For lists that long, O(nodes_file) or O(nodeset) avoid ansible-core's per-item cost of a long O(nodes) list.
-  - Each pointer is created under a temporary name and renamed over the old one, so a node never sees a
-    missing pointer while it changes.
+  - A changed pointer is created under a temporary name and renamed over the old one, so a node never sees
+    a missing pointer while it changes; a new one is a single C(symlink), which appears whole.
   - Refused with a clear message and nothing changed - a O(boot) config that does not exist or escapes
     C(pxelinux.cfg/), an invalid IP or MAC, two nodes with the same name, IP or MAC, a node without the
     address O(key) needs, and a pointer path holding a regular file (unless O(force=true)) or a directory.

@@ -325,3 +325,19 @@ def test_apply_replaces_a_pointer_made_after_the_plan(tmp_path):
     pxe.apply_pointers(plan)
     assert os.readlink(os.path.join(root, 'pxelinux.cfg', '0A120112')) == 'imaging'
     assert sorted(os.listdir(os.path.join(root, 'pxelinux.cfg'))) == ['0A120112', 'harddisk', 'imaging']
+
+
+@pytest.mark.parametrize('address', ['10.18.1.18', '0.0.0.0', '255.255.255.255', ' 10.1.2.3 ', '010.1.2.3', '10.1.2',
+                                     '1.2.3.256', '0x0a.1.2.3', '1.2.3.4\x00', '+1.2.3.4', '', None])
+def test_pointer_names_agree_with_pxe_hex(address):
+    """The bulk path pointer_names takes gives pxe_hex's name, or its error, for any input."""
+    from ansible_collections.cluster.netboot.plugins.module_utils._addresses import pxe_hex
+    from ansible_collections.cluster.netboot.plugins.module_utils._errors import AddressError
+    record = NodeRecord(name='n', ip=address)
+    try:
+        expected = [[('ip', pxe_hex(address))]]
+    except AddressError:
+        with pytest.raises(AddressError):
+            pxe.pointer_names([record], 'ip')
+    else:
+        assert pxe.pointer_names([record], 'ip') == expected
