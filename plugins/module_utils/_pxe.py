@@ -362,6 +362,7 @@ class PointerChange:
     def result(self) -> dict[str, object]:
         return {
             'name': self.name,
+            'key': self.key,
             'path': self.path,
             'previous': self.previous,
             'target': self.target,
