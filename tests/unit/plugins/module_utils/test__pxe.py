@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 from ansible_collections.cluster.netboot.plugins.module_utils import _pxe as pxe
 from ansible_collections.cluster.netboot.plugins.module_utils._nodes import NodeRecord
 
@@ -199,7 +200,7 @@ def test_boot_target_refuses_a_config_that_resolves_outside_the_root(tmp_path):
     root = make_root(tmp_path / 'tftp')
     (tmp_path / 'outside').write_text('DEFAULT x\n')
     os.symlink(str(tmp_path / 'outside'), os.path.join(root, 'pxelinux.cfg', 'sneaky'))
-    with pytest.raises(pxe.PxeError, match='outside the TFTP root'):
+    with pytest.raises(NetbootError, match='sneaky: .* resolves to .*outside, outside '):
         pxe.boot_target(root, 'sneaky')
 
 
@@ -292,7 +293,10 @@ def test_pointer_diff_lists_only_changes(tmp_path):
 
 
 def test_plan_reads_each_pointer_once_on_ten_thousand_nodes(tmp_path, monkeypatch):
-    """10,000 nodes is normal input: one readlink per pointer, no lstat for symlinks, no directory scan."""
+    """10,000 nodes is normal input: one readlink per pointer, no lstat for symlinks, no directory scan.
+
+    The check that pxelinux.cfg resolves inside the root stats a few path components once per run.
+    """
     root = make_root(tmp_path)
     nodes = [NodeRecord(name='n%d' % index, ip='10.20.%d.%d' % (index // 256, index % 256))
              for index in range(10000)]
@@ -312,7 +316,8 @@ def test_plan_reads_each_pointer_once_on_ten_thousand_nodes(tmp_path, monkeypatc
     monkeypatch.setattr(os, 'listdir', counting('listdir', os.listdir))
     again = pxe.plan_pointers(root, nodes, 'ip', 'imaging', 'present')
     assert len(again) == 10000 and all(change.action == 'keep' for change in again)
-    assert calls == {'read_link': 10000, 'lstat': 0, 'scandir': 0, 'listdir': 0}
+    assert calls['lstat'] < 40, calls
+    assert dict(calls, lstat=0) == {'read_link': 10000, 'lstat': 0, 'scandir': 0, 'listdir': 0}
     assert len(os.listdir(os.path.join(root, 'pxelinux.cfg'))) == 10002
 
 

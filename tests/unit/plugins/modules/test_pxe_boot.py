@@ -237,3 +237,32 @@ def test_results_match_the_documented_return_values(root, key):
     assert_documented(pxe_boot, ended.result)
     wanted = {'ip': ['ip', 'ip'], 'mac': ['mac', 'mac'], 'both': ['ip', 'mac', 'ip', 'mac']}[key]
     assert [node['key'] for node in ended.result['nodes']] == wanted
+
+
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_config_dir_linked_out_of_the_root_is_not_written_through(tmp_path, state):
+    root, outside = tmp_path / 'tftp', tmp_path / 'outside'
+    root.mkdir()
+    outside.mkdir()
+    (outside / 'orbit-2.0.0').write_text('DEFAULT orbit\n')
+    (outside / '0A120112').symlink_to('orbit-2.0.0')
+    (root / 'pxelinux.cfg').symlink_to(outside)
+    before = tree_digest(tmp_path)
+    ended = run_module(pxe_boot.main, boot(root, state=state))
+    assert ended.failed and 'outside' in ended.result['msg'] and 'pxelinux.cfg' in ended.result['msg'], ended.result
+    assert tree_digest(tmp_path) == before
+
+
+def test_leftovers_of_killed_runs_are_removed_but_not_in_check_mode(root):
+    cfg = root / 'pxelinux.cfg'
+    os.symlink('harddisk', cfg / ('.0A120112.%s.tmp' % ('5a' * 8)))
+    (cfg / '.cluster-netboot-abc_1234').write_text('DEFAULT half-written\n')
+    for name in ('.0A120112.%s.tmp' % ('5a' * 8), '.cluster-netboot-abc_1234'):
+        then = os.lstat(cfg / name).st_mtime - 3600
+        os.utime(cfg / name, (then, then), follow_symlinks=False)
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root), check_mode=True)
+    assert not ended.failed and tree_digest(root) == before
+    ended = run_module(pxe_boot.main, boot(root))
+    assert not ended.failed
+    assert sorted(os.listdir(cfg)) == ['0A120112', '0A120113', 'default', 'harddisk', 'orbit-2.0.0']
