@@ -82,7 +82,7 @@ def remove_leftover_files(directory: str) -> list[str]:
     removed: list[str] = []
     oldest = time.time() - TEMP_GRACE
     try:
-        names = [name for name in os.listdir(directory) if _TEMP_FILE.match(name)]
+        names = [name for name in os.listdir(directory) if name.startswith('.') and _TEMP_FILE.match(name)]
     except OSError:
         return removed
     for name in names:
@@ -117,7 +117,7 @@ def remove_leftover_links(directory: str, older_than: float) -> list[str]:
     """
     removed: list[str] = []
     try:
-        entries = [entry for entry in os.scandir(directory) if _TEMP_LINK.match(entry.name)]
+        entries = [entry for entry in os.scandir(directory) if entry.name.startswith('.') and _TEMP_LINK.match(entry.name)]
     except OSError:
         return removed
     for entry in entries:
