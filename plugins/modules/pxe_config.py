@@ -12,7 +12,13 @@ version_added: 0.1.0
 description:
   - Renders one PXELINUX configuration file, C(<tftp_root>/pxelinux.cfg/<name>), from a list of labels,
     so that nodes can be pointed at it with M(cluster.netboot.pxe_boot).
-  - Kernel, initrd and display files are checked to exist under O(tftp_root) before anything is written.
+  - Kernel, initrd and display files are checked to exist under O(tftp_root) before anything is written,
+    following symlinks - a file linked from the root to a place outside it is refused, since C(tftpd --secure)
+    cannot serve it (the node would get C(File not found)).
+  - C(pxelinux.cfg) may be a symlink to a directory inside O(tftp_root); one that resolves outside is refused
+    and nothing is written through it.
+  - Temporary files and pointers that a killed run left in C(pxelinux.cfg/) are removed (only those of runs
+    that are gone), and a temporary pointer never counts as a node pointing at a config.
   - The file is replaced atomically (temporary file and rename), so a node fetching it at that moment gets
     the old or the new content, never a partial file. It is world-readable (mode C(0644)) because
     C(tftpd --secure) drops its privileges before reading.
@@ -262,9 +268,11 @@ def main() -> None:
     try:
         root = _pxe.check_tftp_root(module.params['tftp_root'])
         name = _pxe.check_config_name(module.params['name'])
-        path = os.path.join(_pxe.config_dir(root), name)
         # Same lock as pxe_boot: a config is not removed while nodes are being pointed at it.
-        with _files.locked_directory(root):
+        with _files.locked_directory(root) as locked_since:
+            path = os.path.join(_pxe.check_config_dir(root), name)
+            if not module.check_mode:
+                _pxe.remove_leftovers(root, locked_since)
             if module.params['state'] == 'present':
                 result = ensure_present(module, root, path)
             else:

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -99,3 +103,116 @@ def test_text_diff_shape():
         'before': '', 'after': 'x\n',
         'before_header': 'pxelinux.cfg/0A120112', 'after_header': 'pxelinux.cfg/0A120112',
     }
+
+
+# A writer that stops half-way, as a run does when it is killed there: the temporary
+# name exists, the rename has not happened. The parent kills it with SIGKILL.
+STUCK_WRITER = r'''
+import os, sys, time
+from ansible_collections.cluster.netboot.plugins.module_utils import _files
+
+def stop_here(*args, **kwargs):
+    print('ready', flush=True)
+    time.sleep(600)
+
+class Module:
+    atomic_move = staticmethod(stop_here)
+
+kind, path = sys.argv[1], sys.argv[2]
+if kind == 'file':
+    _files.atomic_write(Module(), path, b'new content')
+else:
+    with _files.locked_directory(os.path.dirname(os.path.dirname(path))):
+        os.replace = stop_here
+        _files.atomic_symlink(path, 'imaging')
+'''
+
+
+def start_stuck_writer(kind, path):
+    """Start STUCK_WRITER and wait until it holds its temporary name; the caller kills it."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    child = subprocess.Popen([sys.executable, '-c', STUCK_WRITER, kind, str(path)], env=env,
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == 'ready\n', 'the writer did not get to its temporary name'
+    return child
+
+
+def kill_hard(child):
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    child.stdout.close()
+
+
+def age(path, seconds=files.TEMP_GRACE + 60):
+    then = time.time() - seconds
+    os.utime(path, (then, then), follow_symlinks=False)
+
+
+def test_temp_file_of_a_live_run_is_kept_and_of_a_killed_run_removed(tmp_path):
+    child = start_stuck_writer('file', tmp_path / 'dhcpd.hosts.conf')
+    try:
+        [temp] = os.listdir(tmp_path)
+        assert files.is_temp_name(temp)
+        age(tmp_path / temp)
+        # Old, but its run is alive (it holds the file's lock): never removed.
+        assert files.remove_leftover_files(str(tmp_path)) == []
+        assert os.listdir(tmp_path) == [temp]
+    finally:
+        kill_hard(child)
+    assert os.listdir(tmp_path) == [temp]
+    # The next write in that directory removes it.
+    files.atomic_write(FakeModule(), str(tmp_path / 'dhcpd.hosts.conf'), b'content')
+    assert os.listdir(tmp_path) == ['dhcpd.hosts.conf']
+
+
+def test_only_old_unlocked_temp_files_of_our_pattern_are_removed(tmp_path):
+    for name in ('.cluster-netboot-old_0001', '.cluster-netboot-young001', '.cluster-netboot-notours', 'other.conf'):
+        (tmp_path / name).write_text('x')
+    age(tmp_path / '.cluster-netboot-old_0001')
+    age(tmp_path / '.cluster-netboot-notours')
+    age(tmp_path / 'other.conf')
+    assert files.remove_leftover_files(str(tmp_path)) == ['.cluster-netboot-old_0001']
+    assert sorted(os.listdir(tmp_path)) == ['.cluster-netboot-notours', '.cluster-netboot-young001', 'other.conf']
+
+
+def test_temp_link_of_a_killed_run_is_removed_by_the_next_lock_holder(tmp_path):
+    cfg = tmp_path / 'pxelinux.cfg'
+    cfg.mkdir()
+    child = start_stuck_writer('link', cfg / '0A120112')
+    try:
+        [temp] = os.listdir(cfg)
+        assert temp.startswith('.0A120112.') and files.is_temp_name(temp)
+        # While the run lives it holds the lock: nobody gets to clean up.
+        with pytest.raises(FileStateError, match='timed out'):
+            with files.locked_directory(str(tmp_path), timeout=0.2):
+                pass
+    finally:
+        kill_hard(child)
+    (cfg / 'imaging').write_text('DEFAULT imaging\n')
+    os.symlink('imaging', cfg / '0A120113')
+    with files.locked_directory(str(tmp_path)) as since:
+        assert files.remove_leftover_links(str(cfg), since) == [temp]
+    assert sorted(os.listdir(cfg)) == ['0A120113', 'imaging']
+
+
+def test_temp_link_made_after_the_lock_was_taken_is_kept(tmp_path):
+    with files.locked_directory(str(tmp_path)) as since:
+        os.symlink('imaging', tmp_path / ('.0A120112.%s.tmp' % ('ab' * 8)))
+        os.utime(tmp_path / ('.0A120112.%s.tmp' % ('ab' * 8)), (since + 1, since + 1), follow_symlinks=False)
+        assert files.remove_leftover_links(str(tmp_path), since) == []
+
+
+def test_resolve_inside_follows_links(tmp_path):
+    (tmp_path / 'root').mkdir()
+    (tmp_path / 'outside').write_text('x')
+    (tmp_path / 'root' / 'in').write_text('x')
+    (tmp_path / 'root' / 'alias').symlink_to('in')
+    (tmp_path / 'root' / 'escape').symlink_to(tmp_path / 'outside')
+    root = str(tmp_path / 'root')
+    assert files.resolve_inside(root, os.path.join(root, 'alias'), 'kernel') == os.path.join(root, 'in')
+    with pytest.raises(FileStateError, match='kernel .*escape resolves to .*outside, outside '):
+        files.resolve_inside(root, os.path.join(root, 'escape'), 'kernel')
+    # A sibling whose name starts like the root is outside too.
+    (tmp_path / 'root2').mkdir()
+    with pytest.raises(FileStateError):
+        files.resolve_inside(root, str(tmp_path / 'root2'), 'x')

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.modules import pxe_boot
-from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import run_module
+from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import assert_documented, run_module
 
 NODE2 = {'name': 'node1-2', 'ip': '10.18.1.18', 'mac': '00:0D:B9:0A:12:34'}
 NODE3 = {'name': 'node1-3', 'ip': '10.18.1.19', 'mac': '000d.b90a.1235'}
@@ -60,7 +60,7 @@ def test_points_nodes_by_ip_then_reports_no_change(root):
     assert not ended.failed and ended.result['changed']
     assert links(root) == {'0A120112': 'orbit-2.0.0', '0A120113': 'orbit-2.0.0'}
     assert ended.result['nodes'][0] == {
-        'name': 'node1-2', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
+        'name': 'node1-2', 'key': 'ip', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
         'previous': None, 'target': 'orbit-2.0.0', 'changed': True}
     assert ended.result['summary'] == {'nodes': 2, 'pointers': 2, 'created': 2, 'replaced': 0, 'removed': 0,
                                        'unchanged': 0}
@@ -75,7 +75,7 @@ def test_repoint_reports_previous_and_diff(root):
     run_module(pxe_boot.main, boot(root))
     ended = run_module(pxe_boot.main, boot(root, nodes=[NODE2], boot='harddisk'), diff=True)
     assert ended.result['changed']
-    assert ended.result['nodes'] == [{'name': 'node1-2', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
+    assert ended.result['nodes'] == [{'name': 'node1-2', 'key': 'ip', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
                                       'previous': 'orbit-2.0.0', 'target': 'harddisk', 'changed': True}]
     assert ended.result['diff']['before'] == '0A120112 (node1-2) -> orbit-2.0.0\n'
     assert ended.result['diff']['after'] == '0A120112 (node1-2) -> harddisk\n'
@@ -222,3 +222,47 @@ def test_report_changed_lists_only_changed_pointers(root):
     assert ended.result['summary']['unchanged'] == 1 and ended.result['summary']['created'] == 1
     again = run_module(pxe_boot.main, boot(root, report='changed'))
     assert again.result['nodes'] == [] and not again.result['changed']
+
+
+@pytest.mark.parametrize('key', ['ip', 'mac', 'both'])
+def test_results_match_the_documented_return_values(root, key):
+    """Every documented key is returned (nodes[].key among them) and nothing undocumented is."""
+    for state, extra in (('present', {}), ('present', {'report': 'changed'}), ('absent', {})):
+        args = boot(root, key=key, state=state, **extra)
+        for check_mode in (True, False):
+            ended = run_module(pxe_boot.main, args, check_mode=check_mode, diff=True)
+            assert not ended.failed, ended.result.get('msg')
+            assert_documented(pxe_boot, ended.result)
+    ended = run_module(pxe_boot.main, boot(root, key=key))
+    assert_documented(pxe_boot, ended.result)
+    wanted = {'ip': ['ip', 'ip'], 'mac': ['mac', 'mac'], 'both': ['ip', 'mac', 'ip', 'mac']}[key]
+    assert [node['key'] for node in ended.result['nodes']] == wanted
+
+
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_config_dir_linked_out_of_the_root_is_not_written_through(tmp_path, state):
+    root, outside = tmp_path / 'tftp', tmp_path / 'outside'
+    root.mkdir()
+    outside.mkdir()
+    (outside / 'orbit-2.0.0').write_text('DEFAULT orbit\n')
+    (outside / '0A120112').symlink_to('orbit-2.0.0')
+    (root / 'pxelinux.cfg').symlink_to(outside)
+    before = tree_digest(tmp_path)
+    ended = run_module(pxe_boot.main, boot(root, state=state))
+    assert ended.failed and 'outside' in ended.result['msg'] and 'pxelinux.cfg' in ended.result['msg'], ended.result
+    assert tree_digest(tmp_path) == before
+
+
+def test_leftovers_of_killed_runs_are_removed_but_not_in_check_mode(root):
+    cfg = root / 'pxelinux.cfg'
+    os.symlink('harddisk', cfg / ('.0A120112.%s.tmp' % ('5a' * 8)))
+    (cfg / '.cluster-netboot-abc_1234').write_text('DEFAULT half-written\n')
+    for name in ('.0A120112.%s.tmp' % ('5a' * 8), '.cluster-netboot-abc_1234'):
+        then = os.lstat(cfg / name).st_mtime - 3600
+        os.utime(cfg / name, (then, then), follow_symlinks=False)
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root), check_mode=True)
+    assert not ended.failed and tree_digest(root) == before
+    ended = run_module(pxe_boot.main, boot(root))
+    assert not ended.failed
+    assert sorted(os.listdir(cfg)) == ['0A120112', '0A120113', 'default', 'harddisk', 'orbit-2.0.0']

@@ -10,6 +10,7 @@ import os
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.modules import pxe_config
+from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.test__files import age, kill_hard, start_stuck_writer
 from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import run_module
 
 LABELS = [
@@ -163,3 +164,75 @@ def test_absent_in_check_mode_keeps_the_file(root):
     ended = run_module(pxe_config.main, {'tftp_root': str(root), 'name': 'orbit-2.0.0', 'state': 'absent'},
                        check_mode=True)
     assert ended.result['changed'] and tree_digest(root) == before
+
+
+@pytest.mark.parametrize('which', ['kernel', 'initrd'])
+def test_kernel_or_initrd_linked_out_of_the_root_is_refused(root, tmp_path_factory, which):
+    """in.tftpd --secure answers File not found for a symlink out of its root: refuse it up front."""
+    outside = tmp_path_factory.mktemp('outside') / 'file'
+    outside.write_bytes(b'elsewhere')
+    name = 'linux-orbit-pxe-2.6.20.4' if which == 'kernel' else 'initramfs-orbit-pxe-2.0.0.gz'
+    (root / name).unlink()
+    (root / name).symlink_to(outside)
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, orbit(root))
+    assert ended.failed and 'outside' in ended.result['msg'] and name in ended.result['msg'], ended.result
+    assert tree_digest(root) == before
+
+
+def test_kernel_linked_inside_the_root_is_fine(root):
+    (root / 'images').mkdir()
+    (root / 'linux-orbit-pxe-2.6.20.4').rename(root / 'images' / 'vmlinuz')
+    (root / 'linux-orbit-pxe-2.6.20.4').symlink_to('images/vmlinuz')
+    ended = run_module(pxe_config.main, orbit(root))
+    assert not ended.failed, ended.result['msg']
+
+
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_config_dir_linked_out_of_the_root_is_not_written_through(root, tmp_path_factory, state):
+    outside = tmp_path_factory.mktemp('outside')
+    (outside / 'orbit-2.0.0').write_text('DEFAULT old\n')
+    (root / 'pxelinux.cfg').symlink_to(outside)
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    ended = run_module(pxe_config.main, orbit(root, state=state))
+    assert ended.failed and 'outside' in ended.result['msg'] and 'pxelinux.cfg' in ended.result['msg'], ended.result
+    assert tree_digest(root) == before and tree_digest(outside) == outside_before
+
+
+def test_config_dir_linked_inside_the_root_is_fine(root):
+    (root / 'configs').mkdir()
+    (root / 'pxelinux.cfg').symlink_to('configs')
+    ended = run_module(pxe_config.main, orbit(root))
+    assert not ended.failed, ended.result['msg']
+    assert (root / 'configs' / 'orbit-2.0.0').is_file()
+
+
+def test_killed_runs_temp_pointer_is_no_user_and_is_removed(root):
+    """kill -9 between symlink and rename leaves .<pointer>.<hex>.tmp: it must not block state=absent."""
+    run_module(pxe_config.main, orbit(root))
+    child = start_stuck_writer('link', root / 'pxelinux.cfg' / '0A120112')
+    kill_hard(child)
+    [temp] = [name for name in os.listdir(root / 'pxelinux.cfg') if name.startswith('.')]
+    assert os.readlink(root / 'pxelinux.cfg' / temp) == 'imaging'
+    os.unlink(root / 'pxelinux.cfg' / temp)
+    os.symlink('orbit-2.0.0', root / 'pxelinux.cfg' / temp)
+    args = {'tftp_root': str(root), 'name': 'orbit-2.0.0', 'state': 'absent'}
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, args, check_mode=True)
+    assert not ended.failed and ended.result['changed'], ended.result.get('msg')
+    assert tree_digest(root) == before
+    ended = run_module(pxe_config.main, args)
+    assert not ended.failed and ended.result['changed'], ended.result.get('msg')
+    assert os.listdir(root / 'pxelinux.cfg') == []
+
+
+def test_killed_runs_temp_config_is_removed_by_the_next_write(root):
+    (root / 'pxelinux.cfg').mkdir()
+    child = start_stuck_writer('file', root / 'pxelinux.cfg' / 'orbit-2.0.0')
+    kill_hard(child)
+    [temp] = os.listdir(root / 'pxelinux.cfg')
+    age(root / 'pxelinux.cfg' / temp)
+    run_module(pxe_config.main, orbit(root), check_mode=True)
+    assert os.listdir(root / 'pxelinux.cfg') == [temp]
+    ended = run_module(pxe_config.main, orbit(root))
+    assert not ended.failed and os.listdir(root / 'pxelinux.cfg') == ['orbit-2.0.0']

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 from unittest import mock
 
+import yaml
+
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
@@ -48,3 +50,53 @@ def run_module(main: Callable[[], None], args: dict[str, Any], check_mode: bool 
         except ModuleExit as ended:
             return ended
     raise AssertionError('the module returned without calling exit_json or fail_json')
+
+
+# Keys ansible-core or the harness adds to every result; a module does not document them.
+_COMMON_KEYS = frozenset(('changed', 'failed', 'msg', 'diff', 'invocation', 'warnings', 'deprecations'))
+_TYPES: dict[str, tuple[type, ...]] = {'str': (str,), 'int': (int,), 'bool': (bool,), 'list': (list,),
+                                       'dict': (dict,), 'float': (float, int), 'path': (str,)}
+
+
+def _check_value(value: Any, spec: dict[str, Any], where: str, problems: list[str]) -> None:
+    if value is None:
+        return
+    wanted = _TYPES.get(spec.get('type', ''))
+    if wanted and (not isinstance(value, wanted) or (bool not in wanted and isinstance(value, bool))):
+        problems.append('%s: documented as %s, got %r' % (where, spec['type'], value))
+        return
+    contains = spec.get('contains')
+    if not contains:
+        return
+    if spec.get('type') == 'list':
+        for index, item in enumerate(value):
+            _check_keys(item, contains, '%s[%d]' % (where, index), problems, nested=True)
+    else:
+        _check_keys(value, contains, where, problems, nested=True)
+
+
+def _check_keys(result: dict[str, Any], documented: dict[str, Any], where: str, problems: list[str],
+                nested: bool) -> None:
+    if not isinstance(result, dict):
+        problems.append('%s: documented as a mapping, got %r' % (where, result))
+        return
+    extra = sorted(set(result) - set(documented) - (set() if nested else _COMMON_KEYS))
+    if extra:
+        problems.append('%s: returned but not documented: %s' % (where, ', '.join(extra)))
+    for key, spec in documented.items():
+        # Inside `contains`, a key without `returned` is always there.
+        always = spec.get('returned', 'always' if nested else '') == 'always'
+        if key not in result:
+            if always:
+                problems.append('%s: documented as always returned, missing: %s' % (where, key))
+            continue
+        _check_value(result[key], spec, '%s.%s' % (where, key) if where else key, problems)
+
+
+def assert_documented(module: Any, result: dict[str, Any]) -> None:
+    """Every key of ``result`` (at every depth) is in the module's RETURN and of its type, and every
+    ``returned: always`` key is there: the documentation and the code cannot drift apart."""
+    documented = yaml.safe_load(module.RETURN) or {}
+    problems: list[str] = []
+    _check_keys(result, documented, '', problems, nested=False)
+    assert not problems, '%s RETURN and result disagree:\n  %s' % (module.__name__, '\n  '.join(problems))
