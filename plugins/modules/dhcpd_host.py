@@ -92,6 +92,15 @@ options:
     description:
       - With V(true) and O(state=present), the file holds exactly the given hosts afterwards; the
         others are removed.
+      - An empty host list (an empty or header-only O(hosts_file), or O(hosts=[])) is refused unless
+        O(allow_empty=true), because it would remove every binding.
+    type: bool
+    default: false
+  allow_empty:
+    description:
+      - With O(exclusive=true), accept an empty host list and remove every entry. Without it such a call
+        fails and changes nothing: an empty export is far more often a mistake than the wish to unbind
+        every node.
     type: bool
     default: false
   validate:
@@ -179,7 +188,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.cluster.netboot.plugins.module_utils import _dhcpd, _files, _nodes
+from ansible_collections.cluster.netboot.plugins.module_utils import _dhcpd, _files, _hosts
 from ansible_collections.cluster.netboot.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import FileStateError, NetbootError
 
@@ -187,8 +196,8 @@ from ansible_collections.cluster.netboot.plugins.module_utils._errors import Fil
 def _apply(module: AnsibleModule) -> dict:
     params = module.params
     path = params['path']
-    wanted = _nodes.load(nodes=params['hosts'], nodes_file=params['hosts_file'],
-                         fields=_dhcpd.HOST_FIELDS, list_label='hosts')
+    wanted = _hosts.load(params['hosts'], params['hosts_file'], exclusive=params['exclusive'] and params['state'] == 'present',
+                         allow_empty=params['allow_empty'])
     before = _files.read_bytes(path)
     if before is None:
         existing = []
@@ -198,10 +207,10 @@ def _apply(module: AnsibleModule) -> dict:
         except UnicodeDecodeError:
             raise FileStateError('%s holds non-ASCII bytes; this module does not write those' % path) from None
         existing = _dhcpd.parse_hosts(text, path)
-    plan = _dhcpd.plan_hosts(existing, wanted, state=params['state'], exclusive=params['exclusive'])
+    plan = _hosts.plan_hosts(existing, wanted, state=params['state'], exclusive=params['exclusive'])
     if params['config'] is not None and params['state'] == 'present':
         networks = _dhcpd.subnets(params['config'], skip=[path])
-        _dhcpd.check_in_subnets(plan.wanted, networks, params['config'])
+        _hosts.check_in_subnets(plan.wanted, networks, params['config'])
     after = _dhcpd.render_hosts(plan.records)
     result = {
         'changed': after != before,
@@ -238,6 +247,7 @@ def main() -> None:
             hosts_file=dict(type='path'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             exclusive=dict(type='bool', default=False),
+            allow_empty=dict(type='bool', default=False),
             validate=dict(type='bool', default=True),
             dhcpd_path=dict(type='path', default=_dhcpd.DEFAULT_DHCPD),
         ),

@@ -145,7 +145,7 @@ def test_a_node_gets_exactly_its_binding_and_bad_calls_change_nothing(lab, run_p
         ([dict(NODE2, name='node9', mac='02:00:0d:0a:12:99')], 'duplicate ip 10.18.1.18: node1-2'),
         ([{'name': 'node9', 'mac': '02:00:0d:0a:12:99', 'ip': '192.168.50.5'}],
          '192.168.50.5 is outside every subnet declared in'),
-        ([{'name': 'node9;option', 'mac': '02:00:0d:0a:12:99', 'ip': '10.18.1.99'}], 'is not a dhcpd host name'),
+        ([{'name': 'node9;option', 'mac': '02:00:0d:0a:12:99', 'ip': '10.18.1.99'}], 'is not a valid host name'),
         ([{'name': 'node9', 'mac': '02:00:0d:0a:12:99', 'ip': '10.18.1.99', 'filename': 'x"; } host evil {'}],
          'must be printable ASCII'),
     ]
