@@ -49,18 +49,21 @@ def where(record: NodeRecord) -> str:
 
 def load(hosts: object = None, hosts_file: str | None = None, exclusive: bool = False,
          allow_empty: bool = False) -> list[NodeRecord]:
-    """The input hosts, inline or from a hosts file; an empty list that would unbind everything is refused.
-
-    With ``exclusive`` an empty list means "remove every binding". An empty or
-    header-only file is far more often a failed export than that wish, so it
-    takes ``allow_empty`` to say so.
-    """
+    """The input hosts, inline or from a hosts file; see :func:`refuse_empty`."""
     records = _nodes.load(nodes=hosts, nodes_file=hosts_file, fields=HOST_FIELDS, list_label='hosts')
+    refuse_empty(records, 'hosts_file %s' % hosts_file if hosts_file is not None else 'hosts', exclusive, allow_empty)
+    return records
+
+
+def refuse_empty(records: Sequence[NodeRecord], source: str, exclusive: bool, allow_empty: bool) -> None:
+    """With ``exclusive`` an empty list means "remove every binding".
+
+    An empty or header-only file is far more often a failed export than that
+    wish, so it takes ``allow_empty`` to say so.
+    """
     if not records and exclusive and not allow_empty:
-        source = 'hosts_file %s' % hosts_file if hosts_file is not None else 'hosts'
         raise HostsError('%s lists no hosts: with exclusive=true that would remove every binding; '
                          'set allow_empty=true if that is really meant' % source)
-    return records
 
 
 def check_host_syntax(record: NodeRecord) -> None:
