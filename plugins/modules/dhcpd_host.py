@@ -99,7 +99,7 @@ options:
   allow_empty:
     description:
       - With O(exclusive=true), accept an empty host list and remove every entry. Without it such a call
-        fails and changes nothing: an empty export is far more often a mistake than the wish to unbind
+        fails and changes nothing, since an empty export is far more often a mistake than the wish to unbind
         every node.
     type: bool
     default: false

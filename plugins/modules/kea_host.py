@@ -20,7 +20,7 @@ description:
     JSON or Kea's syntax are refused. The candidate is then checked by C(kea-dhcp4 -t) together with the
     whole main configuration, and only then moved into place atomically, under a lock.
   - After a change the running server re-reads its configuration through its control socket
-    (C(config-reload)): no restart, leases and the process stay. Only when the configuration has no
+    (C(config-reload)), without a restart; leases and the process stay. Only when the configuration has no
     control socket does the module report RV(restart_required). Unchanged input writes nothing and
     reloads nothing.
   - If the server refuses the reload, the previous file is put back and the task fails.
@@ -42,9 +42,10 @@ options:
     required: true
   config:
     description:
-      - The main Kea DHCPv4 configuration, for example V(/etc/kea/kea-dhcp4.conf). It must include O(path)
+      - >-
+        The main Kea DHCPv4 configuration, for example V(/etc/kea/kea-dhcp4.conf). It must include O(path)
         exactly once as the value of C(reservations), for example
-        C("reservations": <?include "/etc/kea/reservations.json"?>), in C(Dhcp4) (global reservations:
+        C("reservations": <?include "/etc/kea/reservations.json"?>), in C(Dhcp4) (global reservations,
         C(reservations-global) must then be true) or in one C(subnet4) entry.
       - Every address must lie inside the subnet the file is included in, or, for global reservations,
         inside a subnet whose C(reservations-global) is true.
@@ -88,7 +89,7 @@ options:
   dhcpd_hosts_file:
     description:
       - An ISC dhcpd hosts file written by M(cluster.netboot.dhcpd_host) on the managed host, read as the
-        host list: the migration from dhcpd to Kea. It is only read, never changed.
+        host list, for the migration from dhcpd to Kea. It is only read, never changed.
     type: path
   state:
     description:
@@ -127,7 +128,7 @@ options:
     choices: [changed, always, never]
     default: changed
 notes:
-  - The host_cmds hook of Kea is not needed: reservations live in the configuration file.
+  - The host_cmds hook of Kea is not needed, because the reservations live in the configuration file.
 requirements:
   - netaddr (on the managed host)
   - C(kea-dhcp4) from kea-dhcp4-server on the managed host when O(validate=true)

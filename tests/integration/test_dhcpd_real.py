@@ -28,6 +28,7 @@ NODE3 = {'name': 'node1-3', 'mac': '02-00-0D-0A-12-35', 'ip': '10.18.1.19', 'hos
          'filename': 'efi64/syslinux.efi', 'next_server': '10.18.0.9'}
 STRANGER_MAC = '02:00:0d:0a:99:99'
 
+
 @pytest.fixture
 def lab(netns_factory, processes, tmp_path, require_programs):
     """Server and client namespaces on a veth pair; config files; dhcpd not started yet."""

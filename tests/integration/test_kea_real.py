@@ -240,8 +240,8 @@ def test_migration_moves_the_lab_hosts_from_dhcpd_to_kea(kea_lab, run_playbook, 
     assert len(nodes) >= 5
     dhcpd_hosts = tmp_path / 'dhcpd.hosts.conf'
     result = run_playbook([{'name': 'dhcpd as it was', 'hosts': 'localhost', 'gather_facts': False, 'tasks': [
-        {'name': 'Bind', 'cluster.netboot.dhcpd_host': {'path': str(dhcpd_hosts), 'hosts': nodes,
-                                                         'validate': os.access(DHCPD, os.X_OK), 'dhcpd_path': DHCPD}}]}])
+        {'name': 'Bind', 'cluster.netboot.dhcpd_host': {
+            'path': str(dhcpd_hosts), 'hosts': nodes, 'validate': os.access(DHCPD, os.X_OK), 'dhcpd_path': DHCPD}}]}])
     assert not result.failed, result
 
     kea_lab.move_server_to('10.66.0.1/24')  # the lab's subnet: Kea picks the subnet by the interface's address

@@ -210,7 +210,7 @@ def test_check_candidate_needs_an_executable_dhcpd(live):
 @pytest.mark.skipif(REAL_DHCPD is None, reason='NOT TESTED: dhcpd (isc-dhcp-server) is not installed; the real dhcpd -t check did not run')
 def test_real_dhcpd_accepts_rendered_hosts_and_rejects_a_broken_config(live):
     records = hostlib.plan_hosts([], hosts(host('n1', '00:0d:b9:00:00:0a', '10.18.1.9', hostname='n1.sb8',
-                                              filename='pxelinux.0', next_server='10.18.0.1'))).records
+                                                filename='pxelinux.0', next_server='10.18.0.1'))).records
 
     def run(argv, cwd=None):
         done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)

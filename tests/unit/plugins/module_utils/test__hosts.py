@@ -75,13 +75,13 @@ def test_plan_reports_added_updated_and_leaves_unchanged_ones_out():
 def test_duplicate_in_the_input_names_both_hosts():
     with pytest.raises(NodeListError, match=r'duplicate ip 10.18.1.9: a \(hosts\[0\]\) and b \(hosts\[1\]\)'):
         hostlib.plan_hosts([], hosts(host('a', '00:0d:b9:00:00:0a', '10.18.1.9'),
-                                   host('b', '00:0d:b9:00:00:0b', '10.18.1.9')))
+                                     host('b', '00:0d:b9:00:00:0b', '10.18.1.9')))
     with pytest.raises(NodeListError, match=r'duplicate mac 00:0d:b9:00:00:0a: a \(hosts\[0\]\) and b \(hosts\[1\]\)'):
         hostlib.plan_hosts([], hosts(host('a', '00:0d:b9:00:00:0a', '10.18.1.9'),
-                                   host('b', '00-0D-B9-00-00-0A', '10.18.1.10')))
+                                     host('b', '00-0D-B9-00-00-0A', '10.18.1.10')))
     with pytest.raises(NodeListError, match=r'duplicate name'):
         hostlib.plan_hosts([], hosts(host('a', '00:0d:b9:00:00:0a', '10.18.1.9'),
-                                   host('A', '00:0d:b9:00:00:0b', '10.18.1.10')))
+                                     host('A', '00:0d:b9:00:00:0b', '10.18.1.10')))
 
 
 @pytest.mark.parametrize('clash, message', [
@@ -95,7 +95,7 @@ def test_duplicate_against_the_file_names_both_hosts(clash, message):
 
 def test_hosts_may_swap_addresses_in_one_call():
     plan = hostlib.plan_hosts(existing(), hosts(host('old1', '00:0d:b9:00:00:01', '10.18.1.2'),
-                                              host('old2', '00:0d:b9:00:00:02', '10.18.1.1')))
+                                                host('old2', '00:0d:b9:00:00:02', '10.18.1.1')))
     assert plan.updated == ['old1', 'old2']
 
 
@@ -121,7 +121,7 @@ def test_next_server_must_be_an_address():
 
 def test_addresses_outside_every_subnet_are_refused():
     records = hostlib.plan_hosts([], hosts(host('in', '00:0d:b9:00:00:0a', '10.18.200.9'),
-                                         host('out', '00:0d:b9:00:00:0b', '10.20.0.1'))).records
+                                           host('out', '00:0d:b9:00:00:0b', '10.20.0.1'))).records
     with pytest.raises(hostlib.HostsError, match=r'out \(hosts\[1\]\): 10.20.0.1 is outside every subnet declared in m.conf \(10.18.0.0/16\)'):
         hostlib.check_in_subnets(records, ['10.18.0.0/16'], 'm.conf')
     hostlib.check_in_subnets(records[:1], ['10.18.0.0/16'], 'm.conf')

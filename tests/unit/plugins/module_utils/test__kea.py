@@ -131,8 +131,8 @@ def test_read_config_finds_scope_networks_socket_and_other_reservations(etc):
     assert config.networks == ['10.18.0.0/16', '192.168.7.0/25']
     assert config.socket == str(etc / 'kea.sock')
     (other,) = config.others
-    assert (other.name, other.mac, other.ip, other.origin) == ('byhand', '02:00:00:00:00:99', '10.18.9.9',
-                                                              'subnet 10.18.0.0/16 reservations[0]')
+    assert (other.name, other.mac, other.ip, other.origin) == (
+        'byhand', '02:00:00:00:00:99', '10.18.9.9', 'subnet 10.18.0.0/16 reservations[0]')
     with pytest.raises(NodeListError, match=r'duplicate ip 10.18.9.9: byhand \(subnet 10.18.0.0/16 reservations\[0\]\) and n'):
         kea.check_others(config, records(host('n', '02:00:00:00:00:01', '10.18.9.9')))
 
