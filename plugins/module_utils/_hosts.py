@@ -14,17 +14,19 @@ backend modules only render, parse their own file and talk to their daemon.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ansible_collections.cluster.netboot.plugins.module_utils import _nodes
+from ansible_collections.cluster.netboot.plugins.module_utils import _files, _nodes
 from ansible_collections.cluster.netboot.plugins.module_utils._addresses import (
     ipv4_network_bounds,
     ipv4_to_int_many,
     parse_ipv4,
 )
-from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import FileStateError, NetbootError
 from ansible_collections.cluster.netboot.plugins.module_utils._nodes import NodeRecord, check_unique
 
 # The columns a host entry may carry (the node list fields for _nodes.load).
@@ -42,9 +44,53 @@ class HostsError(NetbootError):
     """A host list or binding that must not go live."""
 
 
+def argument_spec() -> dict:
+    """The options of every host-binding module that say which hosts and what to do with them."""
+    return dict(
+        hosts=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            mac=dict(type='str'),
+            ip=dict(type='str'),
+            hostname=dict(type='str'),
+            filename=dict(type='str'),
+            next_server=dict(type='str'),
+        )),
+        hosts_file=dict(type='path'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        exclusive=dict(type='bool', default=False),
+        allow_empty=dict(type='bool', default=False),
+    )
+
+
+@contextmanager
+def file_lock(path: str, check_mode: bool) -> Iterator[None]:
+    """Serialise the read-check-write of the file ``path`` (lock ``<path>.lock``); a dry run only reads.
+
+    Creating the lock file would already be a change, so check mode takes no lock.
+    """
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise FileStateError('the directory of %s does not exist' % path)
+    if check_mode:
+        yield
+        return
+    with _files.locked(path + '.lock'):
+        yield
+
+
 def where(record: NodeRecord) -> str:
     """``node1 (hosts[3])``: how messages name a host."""
     return '%s (%s)' % (record.name, record.origin) if record.origin else record.name
+
+
+def parse_owned(content: bytes | None, path: str, parse: Callable[[str, str], list[NodeRecord]]) -> list[NodeRecord]:
+    """The bindings in a file a module owns (``content`` as read; None: no file yet), through ``parse``."""
+    if content is None:
+        return []
+    try:
+        text = content.decode('ascii')
+    except UnicodeDecodeError:
+        raise FileStateError('%s holds non-ASCII bytes; this module does not write those' % path) from None
+    return parse(text, path)
 
 
 def load(hosts: object = None, hosts_file: str | None = None, exclusive: bool = False,

@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
+  - cluster.netboot.hosts
 attributes:
   check_mode:
     details: The candidate is still checked with C(kea-dhcp4 -t), through temporary files next to the live ones that are removed again; nothing is reloaded.
@@ -52,63 +53,11 @@ options:
       - Relative include paths are resolved from V(/).
     type: path
     required: true
-  hosts:
-    description:
-      - The hosts, as a list of mappings. Exactly one of O(hosts), O(hosts_file) and O(dhcpd_hosts_file)
-        is required.
-      - With O(state=absent), only O(hosts[].name) is used.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description:
-          - The host's name; it is also the host name Kea gives the node unless O(hosts[].hostname) is set.
-          - Letters, digits, C(-) and C(_), parts joined by dots. Compared case-insensitively.
-        type: str
-        required: true
-      mac:
-        description: The MAC address, in any common notation (V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234)).
-        type: str
-      ip:
-        description: The reserved IPv4 address.
-        type: str
-      hostname:
-        description: The host name Kea sends to this host, when it differs from O(hosts[].name).
-        type: str
-      filename:
-        description: The boot file this host loads instead of the configuration's default (C(boot-file-name)).
-        type: str
-      next_server:
-        description: The IPv4 address of the TFTP server this host loads its boot file from (C(next-server)).
-        type: str
-  hosts_file:
-    description:
-      - A file B(on the managed host) listing the hosts, in the formats of
-        O(cluster.netboot.dhcpd_host#module:hosts_file) (CSV with a header row, YAML or JSON).
-    type: path
   dhcpd_hosts_file:
     description:
       - An ISC dhcpd hosts file written by M(cluster.netboot.dhcpd_host) on the managed host, read as the
         host list, for the migration from dhcpd to Kea. It is only read, never changed.
     type: path
-  state:
-    description:
-      - V(present) adds or updates the hosts; V(absent) removes the named hosts.
-    type: str
-    choices: [present, absent]
-    default: present
-  exclusive:
-    description:
-      - With V(true) and O(state=present), the file holds exactly the given hosts afterwards; the
-        others are removed.
-      - An empty host list is refused unless O(allow_empty=true), because it would remove every reservation.
-    type: bool
-    default: false
-  allow_empty:
-    description:
-      - With O(exclusive=true), accept an empty host list and remove every reservation.
-    type: bool
-    default: false
   validate:
     description:
       - Check the candidate with C(kea-dhcp4 -t) before it replaces the live file.
@@ -212,24 +161,14 @@ from ansible_collections.cluster.netboot.plugins.module_utils._addresses import 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import FileStateError, NetbootError
 
 
-def _read(path: str, parse) -> list:
-    content = _files.read_bytes(path)
-    if content is None:
-        return []
-    try:
-        text = content.decode('ascii')
-    except UnicodeDecodeError:
-        raise FileStateError('%s holds non-ASCII bytes; this module does not write those' % path) from None
-    return parse(text, path)
-
-
 def _wanted(params: dict) -> list:
     exclusive = params['exclusive'] and params['state'] == 'present'
     if params['dhcpd_hosts_file'] is None:
         return _hosts.load(params['hosts'], params['hosts_file'], exclusive=exclusive, allow_empty=params['allow_empty'])
     if not os.path.isfile(params['dhcpd_hosts_file']):
         raise FileStateError('dhcpd_hosts_file %s does not exist' % params['dhcpd_hosts_file'])
-    records = _read(params['dhcpd_hosts_file'], _dhcpd.parse_hosts)
+    records = _hosts.parse_owned(_files.read_bytes(params['dhcpd_hosts_file']), params['dhcpd_hosts_file'],
+                                 _dhcpd.parse_hosts)
     _hosts.refuse_empty(records, 'dhcpd_hosts_file %s' % params['dhcpd_hosts_file'], exclusive, params['allow_empty'])
     return records
 
@@ -240,7 +179,7 @@ def _apply(module: AnsibleModule) -> dict:
     config = _kea.read_config(params['config'], path)
     wanted = [_kea.canonical(record) for record in _wanted(params)]
     before = _files.read_bytes(path)
-    existing = _read(path, _kea.parse_reservations)
+    existing = _hosts.parse_owned(before, path, _kea.parse_reservations)
     plan = _hosts.plan_hosts(existing, wanted, state=params['state'], exclusive=params['exclusive'])
     if params['state'] == 'present':
         _hosts.check_in_subnets(plan.wanted, config.networks, params['config'])
@@ -288,21 +227,10 @@ def _apply(module: AnsibleModule) -> dict:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
+            _hosts.argument_spec(),
             path=dict(type='path', required=True),
             config=dict(type='path', required=True),
-            hosts=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                mac=dict(type='str'),
-                ip=dict(type='str'),
-                hostname=dict(type='str'),
-                filename=dict(type='str'),
-                next_server=dict(type='str'),
-            )),
-            hosts_file=dict(type='path'),
             dhcpd_hosts_file=dict(type='path'),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            exclusive=dict(type='bool', default=False),
-            allow_empty=dict(type='bool', default=False),
             validate=dict(type='bool', default=True),
             kea_path=dict(type='path', default=_kea.DEFAULT_KEA),
             reload=dict(type='str', choices=['changed', 'always', 'never'], default='changed'),
@@ -314,15 +242,8 @@ def main() -> None:
     if not HAS_NETADDR:
         module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     try:
-        directory = os.path.dirname(os.path.abspath(module.params['path']))
-        if not os.path.isdir(directory):
-            raise FileStateError('the directory of %s does not exist' % module.params['path'])
-        if module.check_mode:
-            # Creating the lock file would already be a change; a dry run only reads.
+        with _hosts.file_lock(module.params['path'], module.check_mode):
             result = _apply(module)
-        else:
-            with _files.locked(module.params['path'] + '.lock'):
-                result = _apply(module)
     except NetbootError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
