@@ -70,12 +70,14 @@ test: deps
 # KEEP=1 leaves the lab running (tests/lab/lab.sh status / down).
 # SCENARIO=imaging (default): image_nodes.yml on two groups; SCENARIO=diskless:
 # two NFS-root workers provisioned by provision_diskless.yml and add_node.yml.
+# DHCP=kea: the console serves DHCP with Kea instead of ISC dhcpd (imaging scenario).
 SCENARIO ?= imaging
+DHCP ?= isc
 lab: deps
 ifeq ($(SCENARIO),diskless)
 	tests/lab/diskless/run.sh
 else ifeq ($(SCENARIO),imaging)
-	tests/lab/lab.sh run $(if $(filter 1 yes true,$(KEEP)),--keep)
+	LAB_DHCP=$(DHCP) tests/lab/lab.sh run $(if $(filter 1 yes true,$(KEEP)),--keep)
 else
 	@echo "make lab: unknown SCENARIO '$(SCENARIO)' (imaging or diskless)" >&2; exit 2
 endif

@@ -124,7 +124,7 @@ def from_file(path: str, fields: Sequence[str] = BASE_FIELDS) -> list[NodeRecord
     """Read a node file: CSV with a header row, or a YAML or JSON list of mappings."""
     try:
         with open(path, 'rb') as handle:
-            text = handle.read().decode('utf-8')
+            text = handle.read().decode('utf-8-sig')
     except (OSError, UnicodeDecodeError) as exc:
         raise NodeListError('cannot read node file %s: %s' % (path, exc)) from None
     extension = os.path.splitext(path)[1].lower()

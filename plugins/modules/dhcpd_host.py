@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
+  - cluster.netboot.hosts
 attributes:
   check_mode:
     details: The candidate is still checked with C(dhcpd -t), through temporary files next to the live ones that are removed again.
@@ -45,55 +46,6 @@ options:
         candidate hosts file in place.
       - Relative include paths are resolved from V(/), the working directory of the dhcpd service.
     type: path
-  hosts:
-    description:
-      - The hosts, as a list of mappings. Exactly one of O(hosts) and O(hosts_file) is required.
-      - With O(state=absent), only O(hosts[].name) is used.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description:
-          - The host declaration name; with C(use-host-decl-names on) the node also receives it as its host name.
-          - Letters, digits, C(-) and C(_), parts joined by dots. Compared case-insensitively.
-        type: str
-        required: true
-      mac:
-        description: The MAC address, in any common notation (V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234)).
-        type: str
-      ip:
-        description: The fixed IPv4 address.
-        type: str
-      hostname:
-        description: An explicit C(option host-name) for this host.
-        type: str
-      filename:
-        description: The boot file this host loads instead of the configuration's default (C(filename)).
-        type: str
-      next_server:
-        description: The IPv4 address of the TFTP server this host loads its boot file from (C(next-server)).
-        type: str
-  hosts_file:
-    description:
-      - A file B(on the managed host) listing the hosts, read in one pass so that 10,000 hosts do not
-        pay ansible-core's per-item templating.
-      - Either CSV whose header row names its columns among C(name), C(mac), C(ip), C(hostname),
-        C(filename), C(next_server) (any order; blank lines and lines starting with C(#) are skipped),
-        or a YAML or JSON list of mappings with those keys. The format follows the extension
-        (C(.csv), C(.json), C(.yml), C(.yaml)), otherwise the content.
-    type: path
-  state:
-    description:
-      - V(present) adds or updates the hosts; V(absent) removes the named hosts.
-    type: str
-    choices: [present, absent]
-    default: present
-  exclusive:
-    description:
-      - With V(true) and O(state=present), the file holds exactly the given hosts afterwards; the
-        others are removed.
-    type: bool
-    default: false
   validate:
     description:
       - Check the candidate with C(dhcpd -t -cf) before it replaces the live file.
@@ -175,33 +127,24 @@ hosts:
   sample: 2
 '''
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.cluster.netboot.plugins.module_utils import _dhcpd, _files, _nodes
+from ansible_collections.cluster.netboot.plugins.module_utils import _dhcpd, _files, _hosts
 from ansible_collections.cluster.netboot.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
-from ansible_collections.cluster.netboot.plugins.module_utils._errors import FileStateError, NetbootError
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
 def _apply(module: AnsibleModule) -> dict:
     params = module.params
     path = params['path']
-    wanted = _nodes.load(nodes=params['hosts'], nodes_file=params['hosts_file'],
-                         fields=_dhcpd.HOST_FIELDS, list_label='hosts')
+    wanted = _hosts.load(params['hosts'], params['hosts_file'], exclusive=params['exclusive'] and params['state'] == 'present',
+                         allow_empty=params['allow_empty'])
     before = _files.read_bytes(path)
-    if before is None:
-        existing = []
-    else:
-        try:
-            text = before.decode('ascii')
-        except UnicodeDecodeError:
-            raise FileStateError('%s holds non-ASCII bytes; this module does not write those' % path) from None
-        existing = _dhcpd.parse_hosts(text, path)
-    plan = _dhcpd.plan_hosts(existing, wanted, state=params['state'], exclusive=params['exclusive'])
+    existing = _hosts.parse_owned(before, path, _dhcpd.parse_hosts)
+    plan = _hosts.plan_hosts(existing, wanted, state=params['state'], exclusive=params['exclusive'])
     if params['config'] is not None and params['state'] == 'present':
         networks = _dhcpd.subnets(params['config'], skip=[path])
-        _dhcpd.check_in_subnets(plan.wanted, networks, params['config'])
+        _hosts.check_in_subnets(plan.wanted, networks, params['config'])
     after = _dhcpd.render_hosts(plan.records)
     result = {
         'changed': after != before,
@@ -225,19 +168,9 @@ def _apply(module: AnsibleModule) -> dict:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
+            _hosts.argument_spec(),
             path=dict(type='path', required=True),
             config=dict(type='path'),
-            hosts=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                mac=dict(type='str'),
-                ip=dict(type='str'),
-                hostname=dict(type='str'),
-                filename=dict(type='str'),
-                next_server=dict(type='str'),
-            )),
-            hosts_file=dict(type='path'),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            exclusive=dict(type='bool', default=False),
             validate=dict(type='bool', default=True),
             dhcpd_path=dict(type='path', default=_dhcpd.DEFAULT_DHCPD),
         ),
@@ -248,15 +181,8 @@ def main() -> None:
     if not HAS_NETADDR:
         module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     try:
-        directory = os.path.dirname(os.path.abspath(module.params['path']))
-        if not os.path.isdir(directory):
-            raise FileStateError('the directory of %s does not exist' % module.params['path'])
-        if module.check_mode:
-            # Creating the lock file would already be a change; a dry run only reads.
+        with _hosts.file_lock(module.params['path'], module.check_mode):
             result = _apply(module)
-        else:
-            with _files.locked(module.params['path'] + '.lock'):
-                result = _apply(module)
     except NetbootError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -35,7 +35,8 @@
 # (inventories/lab), LAB_STATE_ROOT (/tmp/cluster-netboot-lab), LAB_CACHE
 # ($LAB_STATE_ROOT/cache: .deb files, images, the console image recipe),
 # LAB_BOOT_TIMEOUT (240 s for a node's first report), LAB_RESULTS (where `run`
-# writes its results JSON), VENV (.venv).
+# writes its results JSON), LAB_DHCP (isc, or kea: the console serves DHCP with
+# Kea), VENV (.venv).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -387,7 +388,7 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
     ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
         "$VENV/bin/ansible-playbook" -i "$LAB_INVENTORY" "$book" \
         -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
-        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240}" "$@"
+        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" "$@"
 }
 
 configure_console() {

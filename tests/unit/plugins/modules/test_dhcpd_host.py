@@ -118,7 +118,7 @@ def test_exclusive_keeps_exactly_the_given_hosts(etc):
     ([dict(NODE2, name='node9', ip='10.18.1.99')], r'duplicate mac 00:0d:b9:0a:12:34: node1-2 \(.*line 3\) and node9 \(hosts\[0\]\)'),
     ([dict(NODE3, name='a'), dict(NODE3, name='b')], r'duplicate mac .*: a \(hosts\[0\]\) and b \(hosts\[1\]\)'),
     ([dict(NODE3, ip='192.168.5.5')], r'node1-3 \(hosts\[0\]\): 192.168.5.5 is outside every subnet declared in .*dhcpd.conf \(10.18.0.0/16\)'),
-    ([dict(NODE3, name='evil;option')], r'host name .* is not a dhcpd host name'),
+    ([dict(NODE3, name='evil;option')], r'host name .* is not a valid host name'),
     ([dict(NODE3, hostname='x"; filename "evil')], r'hostname .* may only hold'),
     ([dict(NODE3, filename='pxe}linux.0')], r'filename .* must be printable ASCII'),
     ([dict(NODE3, mac='not-a-mac')], r'invalid MAC'),
@@ -213,3 +213,36 @@ def test_two_concurrent_writers_lose_no_entry(etc):
     assert errors == [None, None]
     names = [line.split()[1] for line in (etc / 'hosts.conf').read_text().splitlines()[2:]]
     assert sorted(names) == sorted(['n%d' % n for n in list(range(1, 16)) + list(range(101, 116))])
+
+
+@pytest.mark.parametrize('content', ['', 'name,mac,ip\n', '# nothing yet\nname,mac,ip\n\n', '[]\n'])
+def test_an_empty_hosts_file_with_exclusive_is_refused(etc, content):
+    """An empty or header-only hosts file must not silently unbind every node."""
+    call(args(etc, hosts=[NODE2, NODE3]))
+    before = (etc / 'hosts.conf').read_bytes()
+    empty = etc / ('nodes.json' if content.startswith('[') else 'nodes.csv')
+    empty.write_text(content)
+    ended, fake = call(args(etc, hosts_file=str(empty), exclusive=True))
+    assert ended.failed, ended.result
+    assert 'lists no hosts' in ended.result['msg'] and 'allow_empty' in ended.result['msg'], ended.result['msg']
+    assert fake.candidates == [] and (etc / 'hosts.conf').read_bytes() == before
+
+
+def test_an_empty_host_list_with_exclusive_and_allow_empty_removes_everything(etc):
+    call(args(etc, hosts=[NODE2, NODE3]))
+    empty = etc / 'nodes.csv'
+    empty.write_text('name,mac,ip\n')
+    ended, _fake = call(args(etc, hosts_file=str(empty), exclusive=True, allow_empty=True))
+    assert not ended.failed, ended.result
+    assert ended.result['removed'] == ['node1-2', 'node1-3'] and ended.result['hosts'] == 0
+    # Inline, the same rule: an empty list is refused unless allowed.
+    ended, _fake = call(args(etc, hosts=[], exclusive=True))
+    assert ended.failed and 'allow_empty' in ended.result['msg']
+
+
+def test_a_hosts_file_with_a_byte_order_mark_is_read(etc):
+    bom = etc / 'nodes.csv'
+    bom.write_bytes(b'\xef\xbb\xbfname,mac,ip\nnode1-2,00:0d:b9:0a:12:34,10.18.1.18\n')
+    ended, _fake = call(args(etc, hosts_file=str(bom)))
+    assert not ended.failed, ended.result
+    assert (etc / 'hosts.conf').read_text().splitlines()[2:] == [LINE2]
