@@ -21,6 +21,7 @@ applies a new configuration without a restart (leases and the process stay).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -377,22 +378,17 @@ def check_candidate(run: Runner, hosts_path: str, candidate: bytes, config_path:
     if not os.access(kea_path, os.X_OK):
         raise KeaError('%s is not an executable kea-dhcp4: install kea-dhcp4-server, set kea_path, '
                        'or turn validation off' % kea_path)
-    temps = []
-    try:
-        candidate_path = _files.write_temp(os.path.dirname(os.path.abspath(hosts_path)), candidate)
-        temps.append(candidate_path)
+    with contextlib.ExitStack() as temps:
+        candidate_path = temps.enter_context(_files.temp_file(os.path.dirname(os.path.abspath(hosts_path)), candidate))
         config_text = point_include(_read_text(config_path), config_path, hosts_path, candidate_path)
-        config_temp = _files.write_temp(os.path.dirname(os.path.abspath(config_path)), config_text.encode('utf-8'))
-        temps.append(config_temp)
+        config_temp = temps.enter_context(_files.temp_file(os.path.dirname(os.path.abspath(config_path)),
+                                                           config_text.encode('utf-8')))
         replacements = {candidate_path: '%s (candidate)' % hosts_path, config_temp: config_path}
         rc, out, err = run([kea_path, '-t', config_temp], cwd='/')
         if rc != 0:
             message = _kea_message('%s\n%s' % (out, err), replacements)
             raise KeaError('kea-dhcp4 -t rejected the candidate configuration, nothing was changed:\n%s'
                            % (message or 'exit code %d' % rc))
-    finally:
-        for temp in temps:
-            _files.remove(temp)
 
 
 # ---------------------------------------------------------------------------
