@@ -12,11 +12,13 @@ Fixtures:
   processes          starts daemons (optionally in a namespace); stops those PIDs
   collections_path   a directory where cluster.netboot is the working tree
   run_playbook       runs ansible-playbook against localhost; parsed per-task results
+  tree_digest        the unit tests' "nothing was touched" digest of a directory tree
 Helpers (import from ``netns``): ns_exec, ns_popen, wait_for, namespace_exists.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -32,10 +34,29 @@ import yaml
 import netns
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'tests' / 'utils'))
+# A NOT TESTED skip fails the test in a strict run (make test STRICT=1).
+from strict_skips import pytest_runtest_makereport  # noqa: E402  pylint: disable=wrong-import-position
 VENV_BIN = Path(sys.executable).parent
 IS_ROOT = os.geteuid() == 0
-ROOT_REASON = ('integration tests need root (network namespaces, real daemons, packages): '
+ROOT_REASON = ('NOT TESTED: integration tests need root (network namespaces, real daemons, packages): '
                'run them as root, e.g. `make integration`')
+
+
+def _load(name: str, path: Path) -> t.Any:
+    """A helper module of the unit tests, by path (they import it as part of the collection)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def tree_digest() -> t.Callable[[t.Any], str]:
+    """``tree_digest(root)``: every path, mode, inode, link target and content under root, as one digest."""
+    utils = _load('cluster_netboot_unit_utils', REPO / 'tests' / 'unit' / 'plugins' / 'modules' / 'utils.py')
+    return lambda root: utils.tree_digest(str(root))
 
 
 def pytest_configure(config: pytest.Config) -> None:
