@@ -66,15 +66,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip every integration test, with the reason, when not root."""
+    """Skip every test of the run (integration tests or labs), with the reason, when not root."""
     del config
     if IS_ROOT:
         return
-    here = Path(__file__).parent
     marker = pytest.mark.skip(reason=ROOT_REASON)
     for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(marker)
+        item.add_marker(marker)
 
 
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:
@@ -164,9 +162,9 @@ class PlaybookResult:
     stats: dict[str, t.Any] = field(default_factory=dict)
 
     def task(self, name: str, host: str | None = None) -> TaskResult:
-        """The (last) result of the task with this name; KeyError if it did not run."""
+        """The (last) result of the task with this name (a role's prefix may precede it); KeyError if it did not run."""
         for result in reversed(self.tasks):
-            if result.name == name and (host is None or result.host == host):
+            if (result.name == name or result.name.endswith(' : ' + name)) and (host is None or result.host == host):
                 return result
         raise KeyError(f'no task {name!r} in: {[result.name for result in self.tasks]}\n{self.stderr}')
 
