@@ -266,8 +266,8 @@ class DebDirectory:
         return best[0], sha256_file(best[1]), best[1]
 
     def download(self, package: Package) -> None:
-        raise RamdiskError('%s %s (sha256 %s) vanished from %s' % (package.name, package.version, package.sha256,
-                                                                  self.cache_dir))
+        raise RamdiskError('%s %s (sha256 %s) vanished from %s'
+                           % (package.name, package.version, package.sha256, self.cache_dir))
 
 
 Source = t.Union[AptArchive, DebDirectory]
@@ -333,8 +333,9 @@ def fingerprint_inputs(spec: Spec, packages: t.Sequence[Package]) -> list[str]:
     lines = ['format %d' % FORMAT, 'builder %s' % builder_digest(), 'init %s' % sha256_file(spec.init)]
     lines += ['file %s %04o %s' % (_ramdisk_path(extra.dest, 'dest'), extra.mode, sha256_file(extra.src))
               for extra in spec.files]
-    lines += ['program %s %s' % (binary.name, ('package %s %s' % (binary.package, binary.path)) if binary.package
-                                  else sha256_file(binary.path)) for binary in spec.binaries]
+    for binary in spec.binaries:
+        origin = 'package %s %s' % (binary.package, binary.path) if binary.package else sha256_file(binary.path)
+        lines.append('program %s %s' % (binary.name, origin))
     lines.append('modules %s' % ' '.join(spec.modules))
     lines += ['package %s %s %s' % (package.name, package.version, package.sha256) for package in packages]
     lines += ['epoch %d' % spec.epoch, 'names %s %s' % (spec.kernel_name, spec.initrd_name)]

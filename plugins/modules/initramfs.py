@@ -136,7 +136,6 @@ options:
     default: false
 seealso:
   - module: cluster.netboot.pxe_config
-  - role: cluster.netboot.imaging_ramdisk
 '''
 
 EXAMPLES = r'''

@@ -36,7 +36,7 @@ import netns
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tests' / 'utils'))
 # A NOT TESTED skip fails the test in a strict run (make test STRICT=1).
-from strict_skips import pytest_runtest_makereport  # noqa: E402  pylint: disable=wrong-import-position
+from strict_skips import pytest_runtest_makereport  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 VENV_BIN = Path(sys.executable).parent
 IS_ROOT = os.geteuid() == 0
 ROOT_REASON = ('NOT TESTED: integration tests need root (network namespaces, real daemons, packages): '

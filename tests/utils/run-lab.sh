@@ -27,12 +27,12 @@ modules=()
 if (($#)); then
     for scenario in "$@"; do
         if [[ ! -f tests/lab/test_$scenario.py ]]; then
-            echo "run-lab.sh: no lab '$scenario' (one of: $(cd tests/lab && ls test_*.py | sed 's/^test_//; s/\.py$//' | tr '\n' ' '))" >&2
+            echo "run-lab.sh: no lab '$scenario' (tests/lab/test_$scenario.py)" >&2
             exit 2
         fi
         modules+=("tests/lab/test_$scenario.py")
     done
 else
-    mapfile -t modules < <(ls tests/lab/test_*.py)
+    modules=(tests/lab/test_*.py)
 fi
 exec "$VENV/bin/python" -m pytest -v -s -p no:cacheprovider --durations=5 "${modules[@]}"

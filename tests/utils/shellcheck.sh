@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# shellcheck on the shell scripts ansible-test's sanity test does not see:
+# Runs shellcheck on the shell scripts ansible-test's sanity test does not see:
 # those without a .sh extension (the ramdisk inits and hooks in role files/,
 # bench/, the lab's report script, .ci/run). A script is one whose first line
 # is a sh/bash/dash shebang. Each is checked from its own directory with -x,
