@@ -29,6 +29,7 @@ def _integration_conftest():
                                                   REPO / 'tests' / 'integration' / 'conftest.py')
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
