@@ -4,15 +4,19 @@
 #   make sanity        ansible-test sanity (no ignore files)
 #   make units         ansible-test units
 #   make lint          ansible-lint, production profile
+#   make shellcheck    shellcheck on the shell scripts without .sh (ansible-test misses them)
 #   make integration   pytest tests/integration: real daemons in network namespaces
 #   make molecule      every molecule scenario under extensions/molecule/
+#   make lab-test      every QEMU lab (tests/lab/test_*.py), one after the other
 #   make test          deps, then all the layers above, with a summary
-#   make lab / lab-down  the QEMU lab (SCENARIO=imaging or diskless; KEEP=1)
+#   make lab / lab-down  one QEMU lab (SCENARIO=imaging or diskless; KEEP=1)
 #   make clean         test outputs and caches (not .venv: `make distclean`)
 #
 # Variables: PYTHON (interpreter for .venv), VENV, ANSIBLE_TEST_PYTHON,
 # SCENARIOS (molecule scenarios to run, default: all), KEEP_DOCKERD=1 (leave a
-# Docker engine started by `make molecule` running), STOP_ON_FAILURE=1.
+# Docker engine started by `make molecule` running), STOP_ON_FAILURE=1,
+# STRICT=1 (a test skipped loudly as NOT TESTED fails: for machines that have
+# the programs Debian does not package).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,10 +26,13 @@ PYTHON ?= /usr/bin/python3
 VENV ?= .venv
 ANSIBLE_TEST_PYTHON ?= 3.11
 SCENARIOS ?=
-LAYERS := sanity units lint integration molecule
+LAYERS := sanity units lint shellcheck integration molecule lab-test
 
 export PYTHON
 export VENV := $(abspath $(VENV))
+ifneq ($(filter 1 yes true,$(STRICT)),)
+export CNB_TEST_STRICT := 1
+endif
 
 DEPS_STAMP := .cache/deps.stamp
 DEPS_INPUTS := tests/utils/apt-packages.txt requirements-test.txt \
@@ -35,7 +42,7 @@ ifeq ($(wildcard $(VENV)/bin/ansible-test),)
 $(shell rm -f $(DEPS_STAMP))
 endif
 
-.PHONY: help deps sanity units lint integration molecule test lab lab-down clean distclean
+.PHONY: help deps sanity units lint shellcheck integration molecule lab-test test lab lab-down clean distclean
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -58,6 +65,9 @@ units: deps
 lint: deps
 	PATH="$(VENV)/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/.ansible" ansible-lint
 
+shellcheck: deps
+	tests/utils/shellcheck.sh
+
 integration: deps
 	tests/utils/run-integration.sh
 
@@ -67,19 +77,26 @@ molecule: deps
 test: deps
 	tests/utils/run-layers.sh $(LAYERS)
 
-# KEEP=1 leaves the lab running (tests/lab/lab.sh status / down).
-# SCENARIO=imaging (default): image_nodes.yml on two groups; SCENARIO=diskless:
+lab-test: deps
+	tests/utils/run-lab.sh
+
+# A lab is its test (tests/lab/test_<SCENARIO>.py), run verbosely: it prints the
+# result table and tears everything down. SCENARIO=imaging (default):
+# image_nodes.yml on two groups and a node that cannot boot; SCENARIO=diskless:
 # two NFS-root workers provisioned by provision_diskless.yml and add_node.yml.
+# KEEP=1 (imaging) builds and images a lab and leaves it running
+# (tests/lab/lab.sh status / down, make lab-down).
 # DHCP=kea: the console serves DHCP with Kea instead of ISC dhcpd (imaging scenario).
 SCENARIO ?= imaging
 DHCP ?= isc
 lab: deps
-ifeq ($(SCENARIO),diskless)
-	tests/lab/diskless/run.sh
-else ifeq ($(SCENARIO),imaging)
-	LAB_DHCP=$(DHCP) tests/lab/lab.sh run $(if $(filter 1 yes true,$(KEEP)),--keep)
+ifneq ($(filter 1 yes true,$(KEEP)),)
+ifneq ($(SCENARIO),imaging)
+	@echo "make lab: KEEP=1 is for SCENARIO=imaging" >&2; exit 2
+endif
+	LAB_DHCP=$(DHCP) tests/lab/lab.sh run --keep
 else
-	@echo "make lab: unknown SCENARIO '$(SCENARIO)' (imaging or diskless)" >&2; exit 2
+	LAB_DHCP=$(DHCP) tests/utils/run-lab.sh $(SCENARIO)
 endif
 
 lab-down:

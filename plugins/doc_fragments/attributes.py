@@ -7,16 +7,15 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Every module of the collection supports check mode and diff mode fully.
+    # The descriptions of the attributes; every module states its own support
+    # (and details) under its own attributes:.
     DOCUMENTATION = r'''
 options: {}
 attributes:
   check_mode:
     description: Can run in C(check_mode) and return changed status prediction without modifying target.
-    support: full
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
-    support: full
 '''
 
     PLATFORM = r'''

@@ -37,6 +37,11 @@ author:
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 requirements:
   - cryptography (Python library) on the host that holds the keypair
   - the C(openssl) command there, when a key has to be generated

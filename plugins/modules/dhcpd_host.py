@@ -29,7 +29,10 @@ extends_documentation_fragment:
   - cluster.netboot.hosts
 attributes:
   check_mode:
+    support: full
     details: The candidate is still checked with C(dhcpd -t), through temporary files next to the live ones that are removed again.
+  diff_mode:
+    support: full
 options:
   path:
     description:

@@ -43,8 +43,10 @@ extends_documentation_fragment:
   - cluster.netboot.attributes.platform
 attributes:
   check_mode:
+    support: full
     details: Reports the session that would be started (with the address and port free at that moment) or stopped.
   diff_mode:
+    support: full
     details: The diff is the session registry (C(sessions.json)) before and after.
 options:
   image:

@@ -36,16 +36,15 @@ description:
 author:
   - cluster.netboot contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying target.
     support: partial
     details:
       - In check mode the node list, the command and the gexec client are checked, but the command is not run,
         so no output and no failed nodes are reported; RV(ignore:changed) is V(true).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: none
 requirements:
   - the GEXEC client C(gexec) (GEXEC 0.3.x) on the host the module runs on, and C(authd) running there with the

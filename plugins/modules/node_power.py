@@ -31,8 +31,10 @@ extends_documentation_fragment:
   - cluster.netboot.attributes.platform
 attributes:
   check_mode:
+    support: full
     details: Only the power state is read (a status query per node); the result tells what would be done.
   diff_mode:
+    support: full
     details: 'The diff lists one C(node: power) line per node, before and after.'
 options:
   nodes:

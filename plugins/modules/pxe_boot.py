@@ -28,6 +28,11 @@ extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
   - cluster.netboot.nodes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 requirements:
   - netaddr (Debian package C(python3-netaddr)) on the managed host
   - ClusterShell (C(python3-clustershell)) on the managed host, only for O(nodeset)

@@ -29,6 +29,11 @@ author:
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 options:
   tftp_root:
     description:

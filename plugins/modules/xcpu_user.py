@@ -26,16 +26,15 @@ description:
 author:
   - cluster.netboot contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying target.
     support: partial
     details:
       - In check mode the definitions and the programs are checked and RV(commands) lists what would run, but
         nothing is pushed, so no node failures are reported.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: none
 requirements:
   - the operator's xcpu2 C(xgroupset) and C(xuserset) on the host the module runs on

@@ -12,11 +12,13 @@ Fixtures:
   processes          starts daemons (optionally in a namespace); stops those PIDs
   collections_path   a directory where cluster.netboot is the working tree
   run_playbook       runs ansible-playbook against localhost; parsed per-task results
+  tree_digest        the unit tests' "nothing was touched" digest of a directory tree
 Helpers (import from ``netns``): ns_exec, ns_popen, wait_for, namespace_exists.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -32,10 +34,30 @@ import yaml
 import netns
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'tests' / 'utils'))
+# A NOT TESTED skip fails the test in a strict run (make test STRICT=1).
+from strict_skips import pytest_runtest_makereport  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 VENV_BIN = Path(sys.executable).parent
 IS_ROOT = os.geteuid() == 0
-ROOT_REASON = ('integration tests need root (network namespaces, real daemons, packages): '
+ROOT_REASON = ('NOT TESTED: integration tests need root (network namespaces, real daemons, packages): '
                'run them as root, e.g. `make integration`')
+
+
+def _load(name: str, path: Path) -> t.Any:
+    """A helper module of the unit tests, by path (they import it as part of the collection)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def tree_digest() -> t.Callable[[t.Any], str]:
+    """``tree_digest(root)``: every path, mode, inode, link target and content under root, as one digest."""
+    utils = _load('cluster_netboot_unit_utils', REPO / 'tests' / 'unit' / 'plugins' / 'modules' / 'utils.py')
+    return lambda root: utils.tree_digest(str(root))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,15 +67,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip every integration test, with the reason, when not root."""
+    """Skip every test of the run (integration tests or labs), with the reason, when not root."""
     del config
     if IS_ROOT:
         return
-    here = Path(__file__).parent
     marker = pytest.mark.skip(reason=ROOT_REASON)
     for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(marker)
+        item.add_marker(marker)
 
 
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:
@@ -143,9 +163,9 @@ class PlaybookResult:
     stats: dict[str, t.Any] = field(default_factory=dict)
 
     def task(self, name: str, host: str | None = None) -> TaskResult:
-        """The (last) result of the task with this name; KeyError if it did not run."""
+        """The (last) result of the task with this name (a role's prefix may precede it); KeyError if it did not run."""
         for result in reversed(self.tasks):
-            if result.name == name and (host is None or result.host == host):
+            if (result.name == name or result.name.endswith(' : ' + name)) and (host is None or result.host == host):
                 return result
         raise KeyError(f'no task {name!r} in: {[result.name for result in self.tasks]}\n{self.stderr}')
 

@@ -80,16 +80,12 @@ def test_ansible_doc_from_the_installed_copy(fresh):
     inventory_doc = run([BIN / 'ansible-doc', '-t', 'inventory', 'cluster.netboot.nodes'], cwd=work, env=env).stdout
     assert str(installed / 'plugins' / 'inventory' / 'nodes.py') in inventory_doc
     assert str(REPO) not in inventory_doc
-    if not (installed / 'plugins' / 'modules' / 'pxe_boot.py').is_file():
-        pytest.skip('SKIPPED LOUDLY: the collection has no pxe_boot module yet; ansible-doc of a module not checked')
     module_doc = run([BIN / 'ansible-doc', 'cluster.netboot.pxe_boot'], cwd=work, env=env).stdout
     assert str(installed / 'plugins' / 'modules' / 'pxe_boot.py') in module_doc
 
 
 def test_playbook_with_filter_and_inventory_plugin(fresh):
-    env, work, installed = fresh
-    if not (installed / 'plugins' / 'filter' / 'pxe_hex.py').is_file():
-        pytest.fail('the collection has no pxe_hex filter: plugins/filter/pxe_hex.py is missing')
+    env, work, _installed = fresh
     (work / 'sandbox.netboot.yml').write_text(textwrap.dedent('''\
         plugin: cluster.netboot.nodes
         groups:

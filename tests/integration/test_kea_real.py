@@ -248,8 +248,8 @@ def test_migration_moves_the_lab_hosts_from_dhcpd_to_kea(kea_lab, run_playbook, 
     kea_lab.render(subnet='10.66.0.0', netmask='255.255.255.0', pool=('10.66.0.200', '10.66.0.220'))
     kea_lab.start()
     migrate = {'migrate_dhcp_server': 'localhost', 'migrate_dhcpd_service': '', 'migrate_configure_kea': False,
-               'migrate_dhcpd_hosts_path': str(dhcpd_hosts), 'migrate_kea_config_path': str(kea_lab.config_path),
-               'migrate_kea_hosts_path': str(kea_lab.hosts_path), 'migrate_kea_path': KEA}
+               'migrate_dhcpd_to_kea__dhcpd_hosts_path': str(dhcpd_hosts), 'migrate_kea_config_path': str(kea_lab.config_path),
+               'migrate_dhcpd_to_kea__kea_hosts_path': str(kea_lab.hosts_path), 'migrate_kea_path': KEA}
     result = run_playbook(REPO / 'playbooks' / 'migrate_dhcpd_to_kea.yml', extravars=migrate)
     assert not result.failed, result
     task = result.task('Make every dhcpd host entry a Kea reservation')

@@ -14,10 +14,8 @@ run through ansible-playbook.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import stat
 
 import pytest
 
@@ -32,23 +30,6 @@ LABELS = {
                  'append': 'console=ttyS0,115200 cnb.mode=imaging', 'ipappend': 2}],
     'harddisk': [{'name': 'harddisk', 'localboot': 0}],
 }
-
-
-def tree_digest(root):
-    """Every path, type, mode, inode, link target and content under ``root``."""
-    digest = hashlib.sha256()
-    for directory, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for name in sorted(dirs + files):
-            path = os.path.join(directory, name)
-            info = os.lstat(path)
-            digest.update(('%s %o %d\n' % (os.path.relpath(path, root), info.st_mode, info.st_ino)).encode())
-            if stat.S_ISLNK(info.st_mode):
-                digest.update(os.readlink(path).encode())
-            elif stat.S_ISREG(info.st_mode):
-                with open(path, 'rb') as handle:
-                    digest.update(handle.read())
-    return digest.hexdigest()
 
 
 def pxelinux_candidates(mac, ip):
@@ -148,7 +129,7 @@ def boot_play(lab, key='ip', state='present', pairs=((NODE10, 'imaging'), (NODE1
     ('ip', '0A4D000A', '0A4D000B'),
     ('mac', '01-02-00-4d-00-00-0a', '01-02-00-4d-00-00-0b'),
 ])
-def test_nodes_fetch_the_config_they_are_pointed_at(lab, run_playbook, key, pointer10, pointer11):
+def test_nodes_fetch_the_config_they_are_pointed_at(lab, run_playbook, tree_digest, key, pointer10, pointer11):
     result = run_playbook(setup_play(lab))
     assert not result.failed, result
     imaging, harddisk, default = lab.config('imaging'), lab.config('harddisk'), lab.config('default')
@@ -212,7 +193,7 @@ def test_uefi_directory_shares_the_pointers_through_a_symlink(lab, run_playbook)
     assert lab.fetch('/vmlinuz') == b'vmlinuz stand-in\n'
 
 
-def test_ten_thousand_nodes_in_one_task(lab, run_playbook):
+def test_ten_thousand_nodes_in_one_task(lab, run_playbook, tree_digest):
     """A nodeset of 10,000 nodes, one task; every pointer is served, a node fetches its own."""
     assert not run_playbook(setup_play(lab)).failed
     play = [{'name': 'Many', 'hosts': 'localhost', 'gather_facts': False, 'tasks': [{
@@ -235,7 +216,7 @@ def test_ten_thousand_nodes_in_one_task(lab, run_playbook):
 
 @pytest.mark.parametrize('case', ['duplicate ip', 'duplicate mac', 'unknown boot', 'regular file at pointer',
                                   'escaping boot', 'invalid mac', 'node without ip'])
-def test_bad_input_fails_and_leaves_the_tree_byte_identical(lab, run_playbook, case):
+def test_bad_input_fails_and_leaves_the_tree_byte_identical(lab, run_playbook, tree_digest, case):
     assert not run_playbook(setup_play(lab)).failed
     assert not run_playbook(boot_play(lab, 'ip')).failed
     key = 'ip'

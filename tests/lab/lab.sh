@@ -15,7 +15,8 @@
 #   lab.sh check ID                        check the disks, pointers and serial logs of a lab
 #   lab.sh status                          list the labs and their VMs
 #   lab.sh down [ID ...]                   tear down the given labs, or every lab that no running
-#                                          lab.sh owns (LAB_DOWN_FORCE=1: every lab)
+#                                          lab.sh owns (LAB_DOWN_FORCE=1: every lab); the Docker
+#                                          engine a lab started stops with the last lab
 #
 # Fabric (lab-only shortcuts): a network namespace `<id>-ns` holding the bridge
 # `<id>-br`; radvd on it (no prefix, AdvDefaultLifetime 0) so iPXE does not
@@ -25,7 +26,8 @@
 # `<id>-t<n>` in the bridge, blank virtio disk, serial to a file), started
 # paused ("off") and powered through its QMP socket, which the console sees
 # in /srv/lab/qmp. Every name starts with the lab id (`cnbl` + 4 hex digits);
-# everything is torn down on exit, also on failure (trap).
+# everything is torn down on exit, also on failure (trap), and a Docker
+# engine the lab had to start is stopped again (tests/utils/dockerd.sh).
 #
 # The capability itself (DHCP, TFTP, PXE configs, the imaging ramdisk built
 # from Debian packages, the multicast sessions, the reports) is configured
@@ -65,6 +67,9 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, taps, docker)"
 [[ $LAB_IMAGE_MIB =~ ^[0-9]+$ && $LAB_IMAGE_MIB -ge 1 ]] || die "LAB_IMAGE_MIB must be a positive number"
 [[ $LAB_VM_MEMORY =~ ^[0-9]+$ && $LAB_VM_MEMORY -ge 128 ]] || die "LAB_VM_MEMORY must be at least 128"
+
+# Set when a lab started the Docker engine: the last lab torn down stops it again.
+ENGINE_MARKER=$LAB_STATE_ROOT/dockerd.started-by-lab
 
 docker_env() {
     local line
@@ -156,6 +161,22 @@ down_one() {
     if [[ ${LAB_KEEP_STATE:-0} != 1 ]]; then
         rm -rf --one-file-system "$state"
     fi
+}
+
+# Stop the Docker engine a lab started once no lab is left (one that was
+# running before any lab, or that molecule started, is never stopped here).
+release_engine() {
+    local dir
+    [[ -f $ENGINE_MARKER ]] || return 0
+    for dir in "$LAB_STATE_ROOT"/cnbl*; do
+        if [[ -d $dir ]]; then
+            log "the Docker engine the labs started stays up for lab ${dir##*/}"
+            return 0
+        fi
+    done
+    log "stopping the Docker engine the lab started"
+    "$repo/tests/utils/dockerd.sh" stop >&2 || true
+    rm -f "$ENGINE_MARKER"
 }
 
 down_all() {
@@ -284,9 +305,12 @@ up() {
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run make deps"
     command -v radvd >/dev/null || die "radvd missing: run make deps"
     [[ -x $VENV/bin/ansible-playbook ]] || die "$VENV/bin/ansible-playbook missing: run make deps"
-    "$repo/tests/utils/dockerd.sh" start >&2
-    docker_env
     mkdir -p "$LAB_STATE_ROOT" "$LAB_CACHE"
+    if ! "$repo/tests/utils/dockerd.sh" env >/dev/null 2>&1; then
+        "$repo/tests/utils/dockerd.sh" start >&2
+        touch "$ENGINE_MARKER"
+    fi
+    docker_env
 
     # Labs running side by side share the cache: one prepares it at a time.
     exec {cache_lock}>"$LAB_CACHE/.lock"
@@ -440,7 +464,7 @@ status() {
     done
 }
 
-usage() { sed -n '6,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '6,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 command=${1:-}
 [[ -n $command ]] && shift
@@ -465,6 +489,7 @@ case $command in
                     log "lab $CURRENT_LAB kept (tests/lab/lab.sh down $CURRENT_LAB, or make lab-down)"
                 else
                     down_one "$CURRENT_LAB"
+                    release_engine
                 fi
             fi
             exit "$rc"
@@ -505,6 +530,7 @@ case $command in
         else
             for id in "${args[@]}"; do down_one "$id"; done
         fi
+        release_engine
         ;;
     *) usage; exit 2 ;;
 esac

@@ -19,7 +19,8 @@
 # a host that test machines cannot reach; tests/utils/get_pip_offline.py is
 # placed in ansible-test's cache under the expected name instead.
 #
-# Environment: VENV (default <repo>/.venv), ANSIBLE_TEST_CACHE (mirror base).
+# Environment: VENV (default <repo>/.venv), ANSIBLE_TEST_CACHE (mirror base),
+# CNB_TEST_STRICT=1 (a NOT TESTED skip fails: tests/utils/strict_skips.py).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -100,6 +101,15 @@ for n in sys.stdin.buffer.read().split(b"\0"):
     find "$mirror" -mindepth 1 -type d -empty -not -path "$mirror/tests/output*" -delete
 else
     rsync -a --delete "${rsync_excludes[@]}" "$repo/" "$mirror/"
+fi
+
+# ansible-test passes no environment to the tests: a strict run (CNB_TEST_STRICT=1)
+# is told by a file, see tests/utils/strict_skips.py.
+mkdir -p "$mirror/tests/output/.tmp"
+if [[ ${CNB_TEST_STRICT:-} == 1 ]]; then
+    touch "$mirror/tests/output/.tmp/strict-skips"
+else
+    rm -f "$mirror/tests/output/.tmp/strict-skips"
 fi
 
 rc=0

@@ -16,6 +16,9 @@ cd "$repo"
 VENV=${VENV:-$repo/.venv}
 [[ -x $VENV/bin/molecule ]] || { echo "run-molecule.sh: $VENV/bin/molecule missing: run 'make deps'" >&2; exit 2; }
 export PATH=$VENV/bin:$PATH
+# The verifier's pytest: a NOT TESTED skip fails in a strict run (CNB_TEST_STRICT=1).
+export PYTHONPATH=$repo/tests/utils${PYTHONPATH:+:$PYTHONPATH}
+export PYTEST_ADDOPTS="-p strict_skips${PYTEST_ADDOPTS:+ $PYTEST_ADDOPTS}"
 if [[ ! -t 1 ]]; then
     export NO_COLOR=1 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 fi

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
@@ -12,7 +11,7 @@ import os
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.modules import pxe_boot
-from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import assert_documented, run_module
+from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import assert_documented, run_module, tree_digest
 
 NODE2 = {'name': 'node1-2', 'ip': '10.18.1.18', 'mac': '00:0D:B9:0A:12:34'}
 NODE3 = {'name': 'node1-3', 'ip': '10.18.1.19', 'mac': '000d.b90a.1235'}
@@ -25,23 +24,6 @@ def root(tmp_path):
     for name in ('default', 'orbit-2.0.0', 'harddisk'):
         (cfg / name).write_text('DEFAULT %s\n' % name)
     return tmp_path
-
-
-def tree_digest(root):
-    """Every path, inode, link target and content under root: 'touched nothing' means this is equal."""
-    digest = hashlib.sha256()
-    for directory, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for name in sorted(dirs + files):
-            path = os.path.join(directory, name)
-            info = os.lstat(path)
-            digest.update(('%s %o %d\n' % (os.path.relpath(path, root), info.st_mode, info.st_ino)).encode())
-            if os.path.islink(path):
-                digest.update(os.readlink(path).encode())
-            elif os.path.isfile(path):
-                with open(path, 'rb') as handle:
-                    digest.update(handle.read())
-    return digest.hexdigest()
 
 
 def boot(root, **extra):

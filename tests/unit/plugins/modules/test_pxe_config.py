@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.modules import pxe_config
 from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.test__files import age, kill_hard, start_stuck_writer
-from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import run_module
+from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import run_module, tree_digest
 
 LABELS = [
     {'name': 'boel', 'kernel': 'linux-orbit-pxe-2.6.20.4', 'initrd': ['initramfs-orbit-pxe-2.0.0.gz'],
@@ -32,23 +31,6 @@ def orbit(root, **extra):
             'serial': '0 115200', 'labels': LABELS}
     args.update(extra)
     return args
-
-
-def tree_digest(root):
-    """Every path, link target, mode and content under root: 'nothing changed' means this is equal."""
-    digest = hashlib.sha256()
-    for directory, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for name in sorted(dirs + files):
-            path = os.path.join(directory, name)
-            info = os.lstat(path)
-            digest.update(('%s %o\n' % (os.path.relpath(path, root), info.st_mode)).encode())
-            if os.path.islink(path):
-                digest.update(os.readlink(path).encode())
-            elif os.path.isfile(path):
-                with open(path, 'rb') as handle:
-                    digest.update(handle.read())
-    return digest.hexdigest()
 
 
 def test_writes_the_config_then_is_idempotent(root):

@@ -2,10 +2,16 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Run a module's ``main()`` in-process and get its result: the one harness for module unit tests."""
+"""Run a module's ``main()`` in-process and get its result: the one harness for module unit tests.
+
+Also :func:`tree_digest`, the one "nothing was touched" check of the unit and integration tests.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 from typing import Any, Callable
 from unittest import mock
 
@@ -100,3 +106,24 @@ def assert_documented(module: Any, result: dict[str, Any]) -> None:
     problems: list[str] = []
     _check_keys(result, documented, '', problems, nested=False)
     assert not problems, '%s RETURN and result disagree:\n  %s' % (module.__name__, '\n  '.join(problems))
+
+
+def tree_digest(root: str) -> str:
+    """Every path, type, mode, inode, link target and content under ``root``.
+
+    Equal before and after means nothing was touched: no file rewritten (a
+    rename gives a new inode even for the same bytes), none added or removed.
+    """
+    digest = hashlib.sha256()
+    for directory, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            digest.update(('%s %o %d\n' % (os.path.relpath(path, root), info.st_mode, info.st_ino)).encode())
+            if stat.S_ISLNK(info.st_mode):
+                digest.update(os.readlink(path).encode())
+            elif stat.S_ISREG(info.st_mode):
+                with open(path, 'rb') as handle:
+                    digest.update(handle.read())
+    return digest.hexdigest()

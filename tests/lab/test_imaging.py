@@ -1,0 +1,120 @@
+# Copyright (c) 2026, cluster.netboot contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The imaging lab end to end (make lab, make lab-test), with a node that cannot boot.
+
+tests/lab/lab.sh builds the fabric (a console container configured by the
+collection's roles, QEMU VMs that PXE-boot from it), runs
+playbooks/image_nodes.yml for two groups with two images plus one VM whose
+MAC the console does not know, and checks from the host side: every other
+node's disk holds its image (sha256), each booted its new disk afterwards,
+the broken node is reported failed, the playbook fails because of it, and no
+node pointer or imaging config is left in pxelinux.cfg/. The result table is
+printed (one row per node). The lab is torn down whatever happens, and the
+machine is left as found: no lab namespace, no QEMU process, and no Docker
+engine unless one was running before.
+
+Environment: LAB_TEST_TIMEOUT (seconds, default 1500) and lab.sh's own
+(LAB_IMAGE_MIB, LAB_VM_MEMORY, LAB_STATE_ROOT, LAB_CACHE, LAB_BOOT_TIMEOUT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LAB = REPO / 'tests' / 'lab' / 'lab.sh'
+DOCKERD = REPO / 'tests' / 'utils' / 'dockerd.sh'
+# The lab on 2 cores: about 7 minutes; the limit only guards against a hang.
+TIMEOUT = int(os.environ.get('LAB_TEST_TIMEOUT', '1500'))
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in ('qemu-system-x86_64', 'radvd', 'docker', 'dockerd', 'debootstrap', 'socat')
+            if shutil.which(tool) is None and not os.path.exists('/usr/sbin/' + tool)]
+
+
+def docker_engine_answers() -> bool:
+    return subprocess.run([str(DOCKERD), 'env'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False).returncode == 0
+
+
+def leftovers(lab_id: str) -> list[str]:
+    """The lab's namespace and QEMU processes, if any are left (their names carry the lab id)."""
+    found = [line.split()[0] for line in subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True,
+                                                        check=False).stdout.splitlines()
+             if line.startswith(lab_id)]
+    for cmdline in Path('/proc').glob('[0-9]*/cmdline'):
+        try:
+            argv = cmdline.read_bytes().split(b'\0')
+        except OSError:
+            continue
+        if argv[0].endswith(b'qemu-system-x86_64') and ('cnb-lab-%s-' % lab_id).encode() in b' '.join(argv):
+            found.append('qemu pid %s' % cmdline.parent.name)
+    return found
+
+
+@pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
+                    % ', '.join(missing_tools()))
+def test_two_groups_image_in_parallel_and_a_node_that_cannot_boot_fails_alone(tmp_path: Path) -> None:
+    results = tmp_path / 'lab-results.json'
+    env = dict(os.environ, LAB_RESULTS=str(results), ANSIBLE_NOCOLOR='1')
+    engine_before = docker_engine_answers()
+    # The lab's output goes to the terminal as it comes (make lab), and is kept for the checks.
+    process = subprocess.Popen([str(LAB), 'run', '--failure-case'], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        process.terminate()  # lab.sh's trap tears the lab down
+
+    timer = threading.Timer(TIMEOUT, stop)
+    timer.start()
+    lines = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+        returncode = process.wait()
+    finally:
+        timer.cancel()
+    output = ''.join(lines)
+    if timed_out.is_set():
+        subprocess.run([str(LAB), 'down'], cwd=REPO, check=False)
+        pytest.fail('the lab did not finish within %d s:\n%s' % (TIMEOUT, output[-6000:]))
+    assert returncode == 0, 'lab.sh run --failure-case failed:\n' + output[-8000:]
+    # The machine as found: the lab's fabric is gone, and so is a Docker engine the lab had to start.
+    assert docker_engine_answers() == engine_before, 'Docker engine before the lab: %s, after: %s' % (
+        engine_before, not engine_before)
+    lab_id = re.search(r'lab (cnbl[0-9a-f]{4}): state in', output)
+    assert lab_id, output[-4000:]
+    assert leftovers(lab_id.group(1)) == [], leftovers(lab_id.group(1))
+    data = json.loads(results.read_text())
+    assert data['passed'], data['problems']
+    by_name = {node['name']: node for node in data['nodes']}
+    assert by_name['node-x1']['console_result'] == 'failed'
+    imaged = [node for node in data['nodes'] if node['name'] != 'node-x1']
+    assert len(imaged) == 4
+    assert {node['group'] for node in imaged} == {'group-a', 'group-b'}
+    for node in imaged:
+        assert node['console_result'] == 'ok', node
+        assert node['host_verdict'] == 'match', node
+        assert node['booted_image'] is True, node
+    # The two groups got two different images.
+    assert len({node['expected_sha256'] for node in imaged}) == 2
+    assert data['playbook_rc'] != 0
+    assert 'node-x1' in output and 'not imaged' in output
+    # The table of the run: one row per node.
+    assert 'GROUP' in output and 'CHECKSUM' in output
