@@ -32,7 +32,10 @@ extends_documentation_fragment:
   - cluster.netboot.hosts
 attributes:
   check_mode:
+    support: full
     details: The candidate is still checked with C(kea-dhcp4 -t), through temporary files next to the live ones that are removed again; nothing is reloaded.
+  diff_mode:
+    support: full
 options:
   path:
     description:
