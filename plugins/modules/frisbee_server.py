@@ -321,17 +321,19 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.cluster.netboot.plugins.module_utils import _addresses as addresses
 from ansible_collections.cluster.netboot.plugins.module_utils import _files as files
 from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee as frisbee
+from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_backends as backends
+from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_sessions as sessions
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
 def resolve_binary(module: AnsibleModule, path: str, option: str, hint: str) -> str:
     if os.path.isabs(path):
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise frisbee.FrisbeeServerError('%s %s is not an executable file%s' % (option, path, hint))
+            raise backends.FrisbeeServerError('%s %s is not an executable file%s' % (option, path, hint))
         return path
     found = module.get_bin_path(path)
     if not found:
-        raise frisbee.FrisbeeServerError('%s: %s not found on PATH%s' % (option, path, hint))
+        raise backends.FrisbeeServerError('%s: %s not found on PATH%s' % (option, path, hint))
     return found
 
 
@@ -344,7 +346,7 @@ def run(module: AnsibleModule) -> dict:
         check_mode=module.check_mode,
         lock_timeout=params['lock_timeout'],
     )
-    image = frisbee.resolve_image(params['image']) if params['image'] is not None else None
+    image = sessions.resolve_image(params['image']) if params['image'] is not None else None
     backend = params['backend']
 
     if state == 'query':
@@ -353,21 +355,21 @@ def run(module: AnsibleModule) -> dict:
         result = manager.stop(image, backend, grace=params['stop_timeout'])
     else:
         backend = backend or 'frisbee'
-        config = frisbee.ServerConfig(
+        config = backends.ServerConfig(
             image=image, backend=backend, interface=params['interface'],
             interface_address=params['interface_address'], bandwidth=params['bandwidth'],
             idle_timeout=params['idle_timeout'], min_receivers=params['min_receivers'],
             max_wait=params['max_wait'], keepalive=params['keepalive'],
             hello_interval=params['hello_interval'],
         )
-        port_range = frisbee.parse_port_range(params['port_range'])
+        port_range = sessions.parse_port_range(params['port_range'])
         if backend == 'frisbee':
             option, hint = 'frisbeed_path', ' (frisbee is not packaged in Debian: install the operator-provided binaries)'
         else:
             option, hint = 'udp_sender_path', ' (install the Debian package udpcast)'
         try:
             binary = resolve_binary(module, params[option], option, hint)
-        except frisbee.FrisbeeServerError as exc:
+        except backends.FrisbeeServerError as exc:
             if not module.check_mode:
                 raise
             # A check run before the package is installed: report, do not fail.

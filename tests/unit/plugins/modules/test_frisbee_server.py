@@ -14,6 +14,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee as frisbee
+from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_backends as backends
+from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_sessions as sessions
 from ansible_collections.cluster.netboot.plugins.module_utils import _process as process
 from ansible_collections.cluster.netboot.plugins.modules import frisbee_server
 
@@ -67,7 +69,7 @@ def lab(tmp_path):
     yield base
     registry = state_dir / 'sessions.json'
     if registry.exists():
-        for entry in frisbee.parse_registry(registry.read_bytes(), str(registry)):
+        for entry in sessions.parse_registry(registry.read_bytes(), str(registry)):
             process.terminate(entry.pid, entry.start_ticks, entry.argv, grace=2)
 
 
