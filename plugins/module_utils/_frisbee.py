@@ -35,7 +35,7 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _process as
 from ansible_collections.cluster.netboot.plugins.module_utils._frisbee_backends import FrisbeeServerError, ServerConfig, get_backend
 from ansible_collections.cluster.netboot.plugins.module_utils._frisbee_sessions import (
     LOG_TAIL_LINES, Session, allocate, describe, find, image_fingerprint, is_alive, parse_registry, reap,
-    registry_paths, render_registry, session_id, udp_ports_in_use)
+    registry_paths, render_registry, session_id, udp_ports_in_use, unrecorded_servers)
 
 
 # --------------------------------------------------------------------------
@@ -108,6 +108,7 @@ class SessionManager:
         sessions = parse_registry(raw, self.registry_path)
         live, gone = reap(sessions, self.proc_root)
         result.reaped = [describe(s, alive=False) for s in gone]
+        self._stop_unrecorded(sessions, result)
         after_sessions = operation(live, result)
         after = render_registry(after_sessions)
         result.registry_before = render_registry(sessions).decode('utf-8')
@@ -120,6 +121,29 @@ class SessionManager:
         if after != (raw or b'') and (raw is not None or after_sessions):
             self.write(self.registry_path, after)
         return result
+
+    def _stop_unrecorded(self, recorded: list[Session], result: Result) -> None:
+        """Stop servers that a run which died before recording them left behind (see unrecorded_servers).
+
+        Under the registry lock no other run is between start and record, so
+        such a server has no owner; left alone, the next start would add a
+        second server for the same image.
+        """
+        for pid_file, pid in unrecorded_servers(self.state_dir, recorded, self.proc_root):
+            if self.check_mode:
+                result.warnings.append('process %d (%s) is a server that no session records; a real run stops it'
+                                       % (pid, pid_file))
+                continue
+            stat_now = process.read_stat(pid, self.proc_root)
+            argv = process.read_cmdline(pid, self.proc_root)
+            if stat_now is None or not argv:
+                files.remove(pid_file)
+                continue
+            outcome = process.terminate(pid, stat_now.start_ticks, argv, 5.0, self.proc_root, self.sleep)
+            files.remove(pid_file)
+            result.changed = True
+            result.warnings.append('stopped process %d (%s): a server that an interrupted run started but never '
+                                   'recorded (%s)' % (pid, ' '.join(argv), outcome))
 
     # -- operations ---------------------------------------------------------
 

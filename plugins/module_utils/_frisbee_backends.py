@@ -106,6 +106,14 @@ class FrisbeeBackend(Backend):
     name = 'frisbee'
     default_binary = 'frisbeed'
 
+    def validate(self, config: ServerConfig) -> None:
+        super().validate(config)
+        if config.keepalive is not None and config.idle_timeout > 0 and config.keepalive > config.idle_timeout:
+            # frisbeed turns keepalives off then, and says so only in syslog, before its stderr logging starts.
+            raise FrisbeeServerError('keepalive (%d s) is longer than idle_timeout (%d s): frisbeed would silently '
+                                     'send no keepalives at all; give a keepalive of at most idle_timeout'
+                                     % (config.keepalive, config.idle_timeout))
+
     def argv(self, binary: str, config: ServerConfig, address: str, port: int) -> list[str]:
         argv = [binary, '-d', '-m', address, '-p', str(port)]
         interface_address = config.interface_address
@@ -166,6 +174,8 @@ class UdpcastBackend(Backend):
             raise FrisbeeServerError('the udpcast backend needs interface or interface_address')
         if config.idle_timeout < 0:
             raise FrisbeeServerError('a negative idle_timeout (exit after the last client) exists only for the frisbee backend')
+        if config.keepalive is not None:
+            raise FrisbeeServerError('keepalive exists only for the frisbee backend (frisbeed -K); udp-sender has none')
 
     def argv(self, binary: str, config: ServerConfig, address: str, port: int) -> list[str]:
         if port % 2:

@@ -49,6 +49,19 @@ def resolve_image(path: str) -> str:
     return real
 
 
+def lookup_image(path: str) -> str:
+    """The path a session for ``path`` is recorded under, whether or not the file still exists.
+
+    A session runs on after its image was deleted (the server holds the file
+    open), and it must still be found to be stopped: no existence check here.
+    """
+    if not path or '\x00' in path:
+        raise FrisbeeServerError('image path %r is empty or contains a NUL' % (path,))
+    if not os.path.isabs(path):
+        raise FrisbeeServerError('image path %r is not absolute' % path)
+    return os.path.realpath(path)
+
+
 def image_fingerprint(path: str) -> list[int]:
     """Device, inode, size, mtime: tells whether the file under a session's path was replaced."""
     try:
@@ -154,6 +167,35 @@ def reap(sessions: Sequence[Session], proc_root: str = '/proc') -> tuple[list[Se
     for session in sessions:
         (live if is_alive(session, proc_root) else gone).append(session)
     return live, gone
+
+
+def unrecorded_servers(state_dir: str, recorded: Iterable[Session], proc_root: str = '/proc') -> list[tuple[str, int]]:
+    """Servers started here that no registry entry knows: (pid file, PID) for each.
+
+    A run that died between starting a server and recording it leaves its
+    ``<id>.pid`` behind. The PID only counts as that server while the process
+    still writes to the session's ``<id>.log`` (its stdout), so a recycled PID
+    is never taken for it.
+    """
+    known = {session.pid_file for session in recorded}
+    found = []
+    try:
+        names = sorted(os.listdir(state_dir))
+    except FileNotFoundError:
+        return []
+    for name in names:
+        pid_file = os.path.join(state_dir, name)
+        if not name.endswith('.pid') or pid_file in known:
+            continue
+        try:
+            with open(pid_file, 'rb') as handle:
+                pid = int(handle.read().split()[0])
+            output = os.readlink(os.path.join(proc_root, str(pid), 'fd', '1'))
+        except (OSError, ValueError, IndexError):
+            continue
+        if output == os.path.join(state_dir, name[:-len('.pid')] + '.log'):
+            found.append((pid_file, pid))
+    return found
 
 
 def find(sessions: Iterable[Session], image: str, backend: str | None) -> list[Session]:

@@ -49,7 +49,9 @@ attributes:
 options:
   image:
     description:
-      - Absolute path of the image file to serve; it must be an existing, readable regular file.
+      - Absolute path of the image file to serve; with O(state=started) it must be an existing, readable regular
+        file. O(state=stopped) and O(state=query) find the session by the path it was started with, so a session
+        whose image was deleted since is still stopped.
       - Symbolic links are resolved, so two links to one file are one session, and a link switched to a new
         image starts a new session.
       - Required when O(state=started) or O(state=stopped); with O(state=query) it limits the answer to this image.
@@ -58,6 +60,8 @@ options:
     description:
       - V(started) makes sure a server for O(image) runs, V(stopped) stops it (SIGTERM, then SIGKILL after
         O(stop_timeout) seconds) and removes its entry, V(query) only reports.
+      - Every run first stops servers that a run killed between starting them and recording them left behind
+        (found by their pid files in O(state_dir)), so no image gets a second server; a warning names them.
     type: str
     choices: [started, stopped, query]
     default: started
@@ -111,8 +115,10 @@ options:
     default: 100
   keepalive:
     description:
-      - Frisbee only (C(-K)). Seconds between keepalive messages that keep IGMP snooping switches from pruning an
-        idle group.
+      - Frisbee only (C(-K)); refused for udpcast. Seconds between keepalive messages that keep IGMP snooping
+        switches from pruning an idle group.
+      - At most O(idle_timeout) when that is positive; frisbeed silently sends no keepalives otherwise, so a longer
+        one is refused.
     type: int
   address_pool:
     description:
@@ -346,8 +352,11 @@ def run(module: AnsibleModule) -> dict:
         check_mode=module.check_mode,
         lock_timeout=params['lock_timeout'],
     )
-    image = sessions.resolve_image(params['image']) if params['image'] is not None else None
     backend = params['backend']
+    image = None
+    if params['image'] is not None:
+        # Starting needs the file; query and stop find the session by its recorded path, file or not.
+        image = (sessions.resolve_image if state == 'started' else sessions.lookup_image)(params['image'])
 
     if state == 'query':
         result = manager.query(image, backend)
@@ -362,6 +371,8 @@ def run(module: AnsibleModule) -> dict:
             max_wait=params['max_wait'], keepalive=params['keepalive'],
             hello_interval=params['hello_interval'],
         )
+        # Settings that cannot work are refused before anything else is looked at.
+        backends.get_backend(backend).validate(config)
         port_range = sessions.parse_port_range(params['port_range'])
         if backend == 'frisbee':
             option, hint = 'frisbeed_path', ' (frisbee is not packaged in Debian: install the operator-provided binaries)'

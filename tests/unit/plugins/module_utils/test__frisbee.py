@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
 
@@ -445,3 +446,68 @@ def _cmdline(pid):
             return handle.read().decode(errors='replace')
     except OSError:
         return ''
+
+
+# ---------------------------------------------------------------- issue 20/21: keepalive, deleted images, orphans
+
+def test_keepalive_longer_than_the_idle_timeout_is_refused():
+    config = backends.ServerConfig(image='/x', backend='frisbee', idle_timeout=60, keepalive=120)
+    with pytest.raises(backends.FrisbeeServerError, match='keepalive .120 s. is longer than idle_timeout .60 s.'):
+        backends.FrisbeeBackend().validate(config)
+    # Equal, or a server that never idles out, is fine.
+    backends.FrisbeeBackend().validate(backends.ServerConfig(image='/x', backend='frisbee', idle_timeout=60, keepalive=60))
+    backends.FrisbeeBackend().validate(backends.ServerConfig(image='/x', backend='frisbee', idle_timeout=0, keepalive=600))
+
+
+def test_keepalive_is_refused_for_udpcast():
+    config = backends.ServerConfig(image='/x', backend='udpcast', interface='lo', keepalive=10)
+    with pytest.raises(backends.FrisbeeServerError, match='keepalive exists only for the frisbee backend'):
+        backends.UdpcastBackend().validate(config)
+
+
+def test_a_session_whose_image_was_deleted_is_still_stopped(tmp_path, fake_server, manager_factory):
+    program, _control = fake_server
+    manager = manager_factory()
+    img = image(tmp_path, 'gone.img')
+    started = manager.start(udpcast(img), str(program), '239.192.1.0/24', (7000, 7999), confirm_delay=0.2)
+    os.unlink(img)
+    with pytest.raises(backends.FrisbeeServerError, match='does not exist'):
+        sessions.resolve_image(img)
+    stopped = manager.stop(sessions.lookup_image(img), None, grace=5)
+    assert stopped.changed and stopped.session['pid'] == started.session['pid']
+    assert manager.query().sessions == []
+
+
+def test_a_server_started_but_never_recorded_is_stopped_by_the_next_run(tmp_path, fake_server, manager_factory):
+    program, _control = fake_server
+    manager = manager_factory()
+    img = image(tmp_path, 'a.img')
+    # What a run killed between starting the server and writing the registry leaves behind.
+    os.makedirs(manager.state_dir)
+    ident = sessions.session_id(img, 'udpcast')
+    argv = [str(program), '--file', img]
+    child = process.start_detached(argv, os.path.join(manager.state_dir, ident + '.log'), cwd=manager.state_dir)
+    pid_file = os.path.join(manager.state_dir, ident + '.pid')
+    with open(pid_file, 'w') as handle:
+        handle.write('%d\n' % child.pid)
+    # A pid file whose PID is now another program is left alone (and so is that program).
+    other = subprocess.Popen(['sleep', '30'])
+    with open(os.path.join(manager.state_dir, 'udpcast-b.img-0123456789.pid'), 'w') as handle:
+        handle.write('%d\n' % other.pid)
+    try:
+        checked = manager_factory(check_mode=True).query()
+        assert any('no session records' in warning for warning in checked.warnings)
+        assert child.poll() is None
+
+        started = manager.start(udpcast(img), str(program), '239.192.1.0/24', (7000, 7999), confirm_delay=0.2)
+        assert child.wait(timeout=10) is not None
+        assert any('never recorded' in warning for warning in started.warnings)
+        assert started.session['pid'] != child.pid
+        assert [s['pid'] for s in manager.query().sessions] == [started.session['pid']]
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
