@@ -60,6 +60,20 @@ def write_temp(directory: str, content: bytes, prefix: str = '.cluster-netboot-'
     return temp_path
 
 
+def replace_file(path: str, content: bytes, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``content`` through a temp file and a rename, for programs that have no module.
+
+    Modules use :func:`atomic_write`, which goes through ``module.atomic_move``.
+    """
+    temp_path = write_temp(os.path.dirname(os.path.abspath(path)), content)
+    try:
+        os.chmod(temp_path, mode)
+        os.replace(temp_path, path)
+    finally:
+        if os.path.lexists(temp_path):
+            os.unlink(temp_path)
+
+
 def atomic_write(module: Any, path: str, content: bytes, mode: int | None = None) -> None:
     """Replace ``path`` with ``content`` through a temp file and ``module.atomic_move``."""
     directory = os.path.dirname(os.path.abspath(path))
