@@ -420,4 +420,3 @@ def parse(raw: RawRun, names: Sequence[str], addresses: Sequence[str], timeout: 
                             'newline), so which part is this node\'s cannot be told; it may also hide a "Could not '
                             'exec" or "Could not chdir" message: %s' % '; '.join(repr(line) for line in node.ambiguous))
     return Outcome(nodes=nodes, unparsed=unparsed, errors=errors)
-

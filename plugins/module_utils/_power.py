@@ -36,6 +36,7 @@ from ansible_collections.cluster.netboot.plugins.module_utils._power_http import
     DEFAULT_CMC_NAME_REGEX, DEFAULT_CMC_URL, CmcDriver, Opener, RedfishDriver, make_open_url_opener)
 from ansible_collections.cluster.netboot.plugins.module_utils._power_qemu import QemuDriver
 
+
 # --- applying a state over many nodes -------------------------------------------
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from ansible_collections.cluster.netboot.plugins.module_utils._power_driver import Driver, PowerError, render
 
+
 class QmpClient:
     """A minimal QEMU Machine Protocol client over a unix socket: greeting, capabilities, commands.
 

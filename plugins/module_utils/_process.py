@@ -307,11 +307,9 @@ def run(argv: Sequence[str], timeout: float | None = None, env: Mapping[str, str
         parent_sock.setblocking(False)
         selector.register(parent_sock, selectors.EVENT_READ, 'records')
     else:
-        assert process.stdout is not None
-        os.set_blocking(process.stdout.fileno(), False)
+        os.set_blocking(process.stdout.fileno(), False)  # type: ignore[union-attr]
         selector.register(process.stdout, selectors.EVENT_READ, 'stdout')
-    assert process.stderr is not None
-    os.set_blocking(process.stderr.fileno(), False)
+    os.set_blocking(process.stderr.fileno(), False)  # type: ignore[union-attr]
     selector.register(process.stderr, selectors.EVENT_READ, 'stderr')
 
     timed_out = False

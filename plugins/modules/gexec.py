@@ -69,7 +69,7 @@ options:
     description:
       - The gexec client. By default C(gexec) is looked up in C(PATH) and C(/usr/local/bin).
       - A wrapper script must C(exec) the client (for example C(exec ip netns exec NS gexec "$@")), not pipe its
-        output: the module tells the nodes' output apart by gexec's separate writes (see the notes).
+        output, because the module tells the nodes' output apart by gexec's separate writes (see the notes).
     type: path
   timeout:
     description:
@@ -109,7 +109,7 @@ notes:
     C(SOCK_SEQPACKET) socket as standard output, which keeps each of gexec's writes (one per printed piece)
     apart, and so gives every byte to the right node. Where the writes do not allow that (a wrapper that pipes
     gexec's output, or a rare split of a piece of more than 4 KiB), the nodes concerned get status
-    V(ambiguous) and are not counted as V(ok): a C(Could not exec) message hidden in such a line must not pass.
+    V(ambiguous) and are not counted as V(ok), so a C(Could not exec) message hidden in such a line cannot pass.
 seealso:
   - module: cluster.netboot.authd_keypair
 '''

@@ -102,8 +102,8 @@ def test_unknown_backend():
 def session(ident, address, port, backend='frisbee', image=None, pid=1, start_ticks=1, argv=None, log='/nonexistent.log'):
     ports = list(backends.get_backend(backend).ports(port))
     return sessions.Session(id=ident, image=image or '/images/%s' % ident, backend=backend, address=address, port=port,
-                           ports=ports, pid=pid, start_ticks=start_ticks, argv=argv or ['srv'], started=0.0,
-                           log=log, pid_file='/nonexistent.pid')
+                            ports=ports, pid=pid, start_ticks=start_ticks, argv=argv or ['srv'], started=0.0,
+                            log=log, pid_file='/nonexistent.pid')
 
 
 def test_allocate_takes_the_first_free_address_and_port():

@@ -13,8 +13,6 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee as frisbee
-from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_backends as backends
 from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_sessions as sessions
 from ansible_collections.cluster.netboot.plugins.module_utils import _process as process
 from ansible_collections.cluster.netboot.plugins.modules import frisbee_server
