@@ -4,14 +4,10 @@
 
 """Node power control, the common part: what every driver answers, and filling in node templates.
 
-Every driver answers ``status`` (``on``, ``off`` or ``unknown``) and performs
-``on``, ``off``, ``reset`` and ``cycle``; :func:`apply_state` turns a wanted
-state into driver calls (``on`` and ``off`` only when needed, ``reset`` of a
-node that is off powers it on) and :func:`apply_all` runs that over many nodes
-in a thread pool, one result per node: a node that fails never stops the others.
-
-The drivers take their transport as a constructor argument (an HTTP opener, a
-command runner, a socket factory) so that unit tests fake the outside world.
+A driver answers ``status`` (``on``, ``off`` or ``unknown``) and performs
+``on``, ``off``, ``reset`` and ``cycle`` on one node. Drivers take their
+transport as a constructor argument (an HTTP opener, a command runner, a
+socket factory) so that unit tests fake the outside world.
 """
 
 from __future__ import annotations

@@ -156,6 +156,24 @@ def gexec_play(wrapper: Path, nodes, command, allow_failures: bool = True, **ext
     }]
 
 
+def made_keys(run_playbook, tmp_path: Path) -> Path:
+    """The directory of a key pair made by the module."""
+    keys = tmp_path / 'keys'
+    keys.mkdir()
+    assert not run_playbook(keypair_play(keys)).failed
+    return keys
+
+
+def console_only_program(tmp_path: Path, name: str, script: str) -> tuple[Path, Path]:
+    """A program in a directory that the nodes' gexecd sees empty (start them with hide=that directory)."""
+    only_here = tmp_path / 'console-only'
+    only_here.mkdir(exist_ok=True)
+    program = only_here / name
+    program.write_text(script)
+    program.chmod(0o755)
+    return only_here, program
+
+
 @pytest.fixture
 def cluster_factory(netns_factory, processes, gexec_binaries, tmp_path):
     def make(nodes: int = 2) -> Cluster:
@@ -264,16 +282,11 @@ def test_down_node_and_foreign_key_are_reported(cluster_factory, run_playbook, t
 
 
 def test_program_or_directory_missing_on_a_node(cluster_factory, run_playbook, tmp_path):
-    keys = tmp_path / 'keys'
-    keys.mkdir()
-    assert not run_playbook(keypair_play(keys)).failed
+    keys = made_keys(run_playbook, tmp_path)
     # The program and a directory exist on the console (gexec resolves the path there) but the
     # nodes' gexecd sees that directory empty.
-    only_here = tmp_path / 'console-only'
-    only_here.mkdir()
-    program = only_here / 'hello'
-    program.write_text('#!/bin/sh\necho "hi from $GEXEC_MY_VNN $LD_ASSUME_KERNEL"\n')
-    program.chmod(0o755)
+    only_here, program = console_only_program(tmp_path, 'hello',
+                                              '#!/bin/sh\necho "hi from $GEXEC_MY_VNN $LD_ASSUME_KERNEL"\n')
     workdir = only_here / 'workdir'
     workdir.mkdir()
     cluster = cluster_factory(2)
@@ -318,14 +331,8 @@ def test_output_without_newline_goes_to_the_right_node(cluster_factory, run_play
     """Issue 20: the client prints a node's last words without a newline, and the next node's prefixed
     line follows on the same physical line. The module must still give every byte to its node, and a
     "Could not exec" that follows such words must not leave its node ok."""
-    keys = tmp_path / 'keys'
-    keys.mkdir()
-    assert not run_playbook(keypair_play(keys)).failed
-    only_here = tmp_path / 'console-only'
-    only_here.mkdir()
-    program = only_here / 'words'
-    program.write_text('#!/bin/sh\nprintf "partial-$GEXEC_MY_VNN"\n')
-    program.chmod(0o755)
+    keys = made_keys(run_playbook, tmp_path)
+    only_here, program = console_only_program(tmp_path, 'words', '#!/bin/sh\nprintf "partial-$GEXEC_MY_VNN"\n')
     cluster = cluster_factory(2)
     cluster.start_all(keys / 'auth_priv.pem', keys / 'auth_pub.pem')
 

@@ -99,3 +99,12 @@ def test_text_diff_shape():
         'before': '', 'after': 'x\n',
         'before_header': 'pxelinux.cfg/0A120112', 'after_header': 'pxelinux.cfg/0A120112',
     }
+
+
+def test_replace_file_swaps_content_and_leaves_no_temp_file(tmp_path):
+    target = tmp_path / 'receiver.json'
+    target.write_text('old\n')
+    files.replace_file(str(target), b'new\n', mode=0o600)
+    assert target.read_bytes() == b'new\n'
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(path.name for path in tmp_path.iterdir()) == ['receiver.json']
