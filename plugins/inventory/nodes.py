@@ -130,7 +130,6 @@ compose:
 
 import os
 import re
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -141,7 +140,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.cluster.netboot.plugins.module_utils import _addresses, _nodes, _nodeset
+from ansible_collections.cluster.netboot.plugins.module_utils import _addresses, _nodes, _nodeset, _templates
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 try:
@@ -157,7 +156,6 @@ GROUP_KEYS = ('nodes', 'nodes_file', 'name', 'ip', 'ip_start', 'mac_file', 'vars
 TEMPLATE_FIELDS = ('x', 'y', 'z', 'index')
 COORDINATE_NAMES = ('x', 'y', 'z')
 _COORDINATE_LINE = re.compile(r'\d+(?:(?:\s*,\s*|\s+)\d+)*')
-_FORMATTER = string.Formatter()
 
 
 class InventorySourceError(NetbootError):
@@ -214,19 +212,11 @@ def template_fields(coordinates: tuple[int, ...]) -> dict[str, int]:
 
 def check_template(template: object) -> str:
     """Return the template if it only uses the known fields, else raise ValueError."""
-    if not isinstance(template, str) or not template.strip():
-        raise ValueError('must be a non-empty string, got %r' % (template,))
     try:
-        parsed = list(_FORMATTER.parse(template))
-    except ValueError as exc:
-        raise ValueError('invalid template %r: %s' % (template, exc)) from None
-    for _literal, field_name, spec, _conversion in parsed:
-        if field_name is None:
-            continue
-        if field_name not in TEMPLATE_FIELDS or (spec and '{' in spec):
-            raise ValueError('invalid template %r: unknown field {%s}; the fields are {x}, {y}, {z} and {index}'
-                             % (template, field_name))
-    return template
+        _templates.fields(template, 'template', TEMPLATE_FIELDS)
+    except _templates.TemplateError as exc:
+        raise ValueError(str(exc)) from None
+    return template  # type: ignore[return-value]
 
 
 def render(template: str, coordinates: tuple[int, ...], subject: str) -> str:

@@ -154,6 +154,16 @@ def temp_file(directory: str, content: bytes) -> Iterator[str]:
         os.close(fd)
 
 
+def replace_file(path: str, content: bytes, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``content`` through a temp file and a rename, for programs that have no module.
+
+    Modules use :func:`atomic_write`, which goes through ``module.atomic_move``.
+    """
+    with temp_file(os.path.dirname(os.path.abspath(path)), content) as temp_path:
+        os.chmod(temp_path, mode)
+        os.replace(temp_path, path)
+
+
 def atomic_write(module: Any, path: str, content: bytes, mode: int | None = None) -> None:
     """Replace ``path`` with ``content`` through a temp file and ``module.atomic_move``."""
     directory = os.path.dirname(os.path.abspath(path))

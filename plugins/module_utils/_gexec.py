@@ -30,8 +30,19 @@ confirmed against locally built authd/gexecd/gexec):
 * The client resolves its own host name (gethostname, gethostbyname) to
   stamp the job, and aborts with ``request.c:36 Assertion failed`` (exit
   255) when it does not resolve.
-* Output is forwarded in chunks of at most 4 KiB; a longer line without a
-  newline arrives as several prefixed pieces on one line.
+* gexecd forwards a node's output in messages that end in a newline, except
+  the last one of each of the node's two streams (output that does not end
+  in a newline) and pieces of 4095 bytes of a longer line. The client prints
+  every line of a message with the prefix, and the rest of a message without a
+  newline with the prefix too, then flushes (one write per printed piece). So
+  a node's last words without a newline and the next node's prefixed line
+  share one physical line: ``0 out-of-01 out-of-1``. Read as text, that line
+  cannot be split for sure (node 0 may have printed ``out-of-01 out-of-1``).
+  :func:`run` therefore hands gexec a Unix SOCK_SEQPACKET socket as stdout, so
+  each of its writes arrives as one record and every piece keeps its node
+  (:func:`pieces_from_records`); output read as plain text is split by line,
+  and a line that may hold several nodes' pieces makes those nodes
+  ``ambiguous`` (not ok) instead of being guessed.
 """
 
 from __future__ import annotations
@@ -39,14 +50,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import socket
-import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _nodeset
+from ansible_collections.cluster.netboot.plugins.module_utils import _process
 from ansible_collections.cluster.netboot.plugins.module_utils._addresses import parse_ipv4
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
@@ -61,9 +71,12 @@ SIGNATURE_FAILED = 'Could not obtain signature from authd on localhost'
 _CONNECT_FAILED = re.compile(r'^Could not connect to (?P<host>.*) \((?P<ip>[0-9.]+)\)$')
 _SEND_FAILED = re.compile(r'^Error sending to (?P<host>.*) \((?P<ip>[0-9.]+)\)$')
 _NO_HOSTNAME = re.compile(r'^Could not find hostname for (?P<ip>\S+)$')
-_VNN_LINE = re.compile(r'^(?P<vnn>\d+) (?P<text>.*)$', re.DOTALL)
+# The client prints the prefix with "%d ": no sign, no leading zero.
+_VNN_PREFIX = re.compile(rb'(?:0|[1-9][0-9]{0,4}) ')
 REMOTE_EXEC_FAILED = 'Could not exec '
 REMOTE_CHDIR_FAILED = 'Could not chdir to '
+# GEXEC_IO_CHUNK less its NUL: the most text one forwarded message carries.
+IO_CHUNK_TEXT = 4095
 
 
 class GexecError(NetbootError):
@@ -167,37 +180,116 @@ class RawRun:
     stdout: str
     stderr: str
     timed_out: bool = False
+    # stdout as gexec's separate writes, and the stdio buffer size of that descriptor (see pieces_from_records).
+    records: list[bytes] | None = None
+    record_size: int = 0
 
 
-def run(argv: Sequence[str], env: Mapping[str, str], cwd: str, timeout: float | None,
-        popen: Callable[..., Any] = subprocess.Popen) -> RawRun:
-    """Run gexec with no stdin (it forwards stdin to the jobs: EOF at once)."""
+def run(argv: Sequence[str], env: Mapping[str, str], cwd: str, timeout: float | None) -> RawRun:
+    """Run gexec with no stdin (it forwards stdin to the jobs: EOF at once), its writes to stdout kept apart.
+
+    On timeout gexec's process group gets SIGTERM, which gexec forwards to the remote jobs, and
+    KILL_GRACE seconds later SIGKILL.
+    """
     try:
-        process = popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        env=dict(env), cwd=cwd, close_fds=True)
-    except OSError as exc:
+        completed = _process.run(argv, timeout=timeout, env=env, cwd=cwd, records=True, term_grace=KILL_GRACE)
+    except _process.ProcessError as exc:
         raise GexecError('cannot start %s: %s' % (argv[0], exc)) from None
-    try:
-        out, err = process.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        # gexec forwards the signals it gets to the remote jobs.
-        process.send_signal(signal.SIGTERM)
-        try:
-            out, err = process.communicate(timeout=KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-        timed_out = True
-    return RawRun(rc=process.returncode, stdout=_text(out), stderr=_text(err), timed_out=timed_out)
+    return RawRun(rc=completed.rc, stdout=completed.text('stdout'), stderr=completed.text('stderr'),
+                  timed_out=completed.timed_out, records=completed.records, record_size=completed.record_size)
 
 
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ''
-    if isinstance(value, bytes):
-        return value.decode('utf-8', errors='replace')
-    return value
+@dataclass
+class Piece:
+    """What the client printed for one node in one go: its prefix's node and the text after it."""
+
+    vnn: int | None
+    text: bytes
+    prefix_length: int = 0
+    # The nodes whose output may not be told apart here, and what was printed (see the callers).
+    ambiguous: tuple[int, ...] = ()
+    context: bytes = b''
+
+
+def _prefix(data: bytes, count: int) -> tuple[int, int] | None:
+    """(vnn, prefix length) when ``data`` starts with the prefix of one of ``count`` nodes."""
+    match = _VNN_PREFIX.match(data)
+    if match and int(match.group()[:-1]) < count:
+        return int(match.group()[:-1]), match.end()
+    return None
+
+
+def pieces_from_records(records: Sequence[bytes], record_size: int, count: int) -> list[Piece] | None:
+    """The client's printed pieces from its separate writes; None when the writes do not look like them.
+
+    Each piece is printed with one fprintf and one fflush, so it starts a new
+    write. A piece longer than the stdio buffer (``record_size`` bytes, at most
+    6 + 4095 bytes) is split into a full buffer and the rest: a record of
+    exactly ``record_size`` bytes without a newline may go on in the next one.
+    Lines the client prints for itself (``Could not connect``) have no prefix
+    and become pieces with ``vnn`` None. A piece holds a newline only at its
+    end; a record that breaks that came through something that merged the
+    writes (a wrapper piping gexec's output), and then None is returned.
+    """
+    pieces: list[Piece] = []
+    size = record_size if record_size > 0 else 4096
+    for record in records:
+        last = pieces[-1] if pieces else None
+        prefix = _prefix(record, count)
+        if last is not None and _may_continue(last, size):
+            if last.vnn is None and prefix is None:
+                last.text += record
+                continue
+            if last.vnn is not None:
+                fits = last.prefix_length + len(last.text) + len(record) <= last.prefix_length + IO_CHUNK_TEXT
+                if fits and prefix is None:
+                    last.text += record
+                    if b'\n' in last.text[:-1]:
+                        return None
+                    continue
+                if fits:
+                    # The rest of a long piece that looks like a new one: both readings are possible.
+                    pieces.append(Piece(prefix[0], record[prefix[1]:], prefix[1], ambiguous=(last.vnn, prefix[0]),
+                                        context=b'%d %s' % (last.vnn, last.text) + record))
+                    continue
+        if prefix is None:
+            pieces.append(Piece(None, record))
+            continue
+        piece = Piece(prefix[0], record[prefix[1]:], prefix[1])
+        if b'\n' in piece.text[:-1]:
+            return None
+        pieces.append(piece)
+    return pieces
+
+
+def _may_continue(piece: Piece, size: int) -> bool:
+    length = piece.prefix_length + len(piece.text)
+    return length > 0 and length % size == 0 and not piece.text.endswith(b'\n')
+
+
+def pieces_from_text(stdout: bytes, count: int) -> list[Piece]:
+    """The pieces of output read as plain text, one physical line at a time.
+
+    A piece without a newline is followed on the same line by the next piece,
+    prefix and all, and nothing marks where one ends. A line whose rest holds
+    something shaped like another node's prefix is therefore ambiguous: its
+    first node and every node whose prefix may start inside it are marked.
+    """
+    pieces: list[Piece] = []
+    for line in stdout.splitlines(keepends=True):
+        prefix = _prefix(line, count)
+        if prefix is None:
+            pieces.append(Piece(None, line))
+            continue
+        vnn, length = prefix
+        rest = line[length:]
+        others = sorted({found[0] for found in (_prefix(rest[index:], count) for index in range(1, len(rest)))
+                         if found is not None})
+        if others:
+            pieces.append(Piece(vnn, rest, length, ambiguous=tuple([vnn] + others), context=line))
+        else:
+            pieces.append(Piece(vnn, rest, length))
+    return pieces
 
 
 @dataclass
@@ -207,10 +299,16 @@ class NodeResult:
     vnn: int
     status: str = 'ok'
     msg: str = ''
-    lines: list[str] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    # The raw lines that may hold this node's output mixed with another node's (text parsing only).
+    ambiguous: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return b''.join(self.chunks).decode('utf-8', errors='replace')
 
     def as_dict(self) -> dict[str, Any]:
-        output = ''.join(self.lines)
+        output = self.output
         return dict(name=self.name, address=self.address, vnn=self.vnn, status=self.status, msg=self.msg,
                     output=output, output_lines=output.splitlines())
 
@@ -238,8 +336,9 @@ class Outcome:
 
 
 def _nodeset_fold(names: Iterable[str]) -> str:
+    names = list(names)
     try:
-        return _nodeset.fold(list(names))
+        return _nodeset.fold(names)
     except NetbootError:
         return ','.join(names)
 
@@ -252,20 +351,29 @@ def parse(raw: RawRun, names: Sequence[str], addresses: Sequence[str], timeout: 
     for node in nodes:
         by_address.setdefault(node.address, []).append(node)
 
+    pieces = None
+    if raw.records is not None:
+        pieces = pieces_from_records(raw.records, raw.record_size, len(nodes))
+    if pieces is None:
+        pieces = pieces_from_text(raw.stdout.encode('utf-8', errors='surrogateescape'), len(nodes))
+
     unparsed: list[str] = []
     unreachable: list[NodeResult] = []
-    for line in raw.stdout.splitlines(keepends=True):
-        prefixed = _VNN_LINE.match(line)
-        if prefixed and int(prefixed.group('vnn')) < len(nodes):
-            nodes[int(prefixed.group('vnn'))].lines.append(prefixed.group('text'))
+    client_text = b''.join(piece.text for piece in pieces if piece.vnn is None)
+    for piece in pieces:
+        if piece.vnn is None:
             continue
-        failed = _CONNECT_FAILED.match(line.rstrip('\n'))
+        for vnn in piece.ambiguous:
+            nodes[vnn].ambiguous.append(piece.context.rstrip(b'\n').decode('utf-8', errors='replace'))
+        nodes[piece.vnn].chunks.append(piece.text)
+    for line in client_text.decode('utf-8', errors='replace').splitlines():
+        failed = _CONNECT_FAILED.match(line)
         if failed:
             for node in by_address.get(failed.group('ip'), []):
                 if node not in unreachable:
                     unreachable.append(node)
             continue
-        unparsed.append(line.rstrip('\n'))
+        unparsed.append(line)
 
     errors: list[str] = []
     client_failed = False
@@ -302,8 +410,13 @@ def parse(raw: RawRun, names: Sequence[str], addresses: Sequence[str], timeout: 
             node.msg = errors[0]
     else:
         for node in nodes:
-            first = node.lines[0] if node.lines else ''
+            first = node.output.split('\n', 1)[0]
             if first.startswith(REMOTE_EXEC_FAILED) or first.startswith(REMOTE_CHDIR_FAILED):
                 node.status = 'failed'
-                node.msg = first.rstrip('\n')
+                node.msg = first
+            elif node.ambiguous:
+                node.status = 'ambiguous'
+                node.msg = ('gexec printed output of several nodes on one line (output that does not end in a '
+                            'newline), so which part is this node\'s cannot be told; it may also hide a "Could not '
+                            'exec" or "Could not chdir" message: %s' % '; '.join(repr(line) for line in node.ambiguous))
     return Outcome(nodes=nodes, unparsed=unparsed, errors=errors)

@@ -2,7 +2,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Long-running helper processes started from a module: detached start, identity, stop.
+"""Helper processes started from a module: bounded runs, and long-running detached servers.
+
+:func:`run` is the one way to run a program to completion: no stdin, its own
+process group, and one deadline for the whole run; when the deadline passes the
+whole group gets SIGTERM, then SIGKILL, so no child of it is left running.
 
 A module run is short and its process goes away; the server it starts must
 outlive it. The server gets its own session (setsid), its output goes to a log
@@ -15,11 +19,13 @@ from __future__ import annotations
 
 import errno
 import os
+import selectors
 import signal
+import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
@@ -220,3 +226,148 @@ def tail_lines(path: str, count: int = 10, max_bytes: int = 65536) -> list[str]:
     text = raw.decode('utf-8', errors='replace').replace('\r', '\n')
     lines = [line.rstrip() for line in text.split('\n')]
     return [line for line in lines if line.strip()][-count:] if count > 0 else []
+
+
+# --------------------------------------------------------------------------
+# Bounded runs
+# --------------------------------------------------------------------------
+
+@dataclass
+class Completed:
+    """What a program did within its deadline.
+
+    ``records`` holds stdout as the separate writes the program made (with
+    ``records=True``); ``rc`` is None only when the program could not be
+    reaped even after SIGKILL.
+    """
+
+    argv: list[str]
+    rc: int | None
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+    records: list[bytes] = field(default_factory=list)
+    record_size: int = 0
+
+    def text(self, which: str = 'stdout') -> str:
+        return getattr(self, which).decode('utf-8', errors='replace')
+
+
+def _kill_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run(argv: Sequence[str], timeout: float | None = None, env: Mapping[str, str] | None = None,
+        cwd: str | None = None, records: bool = False, term_grace: float = 5.0) -> Completed:
+    """Run ``argv`` (no shell, stdin at EOF) to completion within ``timeout`` seconds in all.
+
+    The program runs in a new session, so it and every child it starts share
+    one process group. When the deadline passes (waiting for its output
+    counts), that group gets SIGTERM and, ``term_grace`` seconds later, SIGKILL.
+
+    With ``records`` the program's stdout is one end of a Unix SOCK_SEQPACKET
+    pair instead of a pipe: every write(2) it makes arrives as one record, so
+    the boundaries between its writes are kept (``Completed.records``), and
+    ``record_size`` is the buffer size stdio picks for such a descriptor.
+    """
+    argv = [str(part) for part in argv]
+    if not argv or not argv[0]:
+        raise ProcessError('empty command')
+    deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+    parent_sock = child_sock = None
+    record_size = 0
+    if records:
+        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        record_size = os.fstat(child_sock.fileno()).st_blksize
+    try:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL,
+            stdout=child_sock.fileno() if child_sock is not None else subprocess.PIPE,
+            stderr=subprocess.PIPE, env=dict(env) if env is not None else None, cwd=cwd,
+            close_fds=True, start_new_session=True)
+    except FileNotFoundError:
+        if parent_sock is not None:
+            parent_sock.close()
+        raise ProcessError('%s: command not found' % argv[0]) from None
+    except OSError as exc:
+        if parent_sock is not None:
+            parent_sock.close()
+        raise ProcessError('cannot run %s: %s' % (argv[0], exc)) from None
+    finally:
+        if child_sock is not None:
+            child_sock.close()
+
+    out_chunks: list[bytes] = []
+    err_chunks: list[bytes] = []
+    selector = selectors.DefaultSelector()
+    if parent_sock is not None:
+        parent_sock.setblocking(False)
+        selector.register(parent_sock, selectors.EVENT_READ, 'records')
+    else:
+        os.set_blocking(process.stdout.fileno(), False)  # type: ignore[union-attr]
+        selector.register(process.stdout, selectors.EVENT_READ, 'stdout')
+    os.set_blocking(process.stderr.fileno(), False)  # type: ignore[union-attr]
+    selector.register(process.stderr, selectors.EVENT_READ, 'stderr')
+
+    timed_out = False
+    phase = 'run'  # then 'term' (SIGTERM sent, grace running), then 'kill' (SIGKILL sent, last reads)
+    limit = deadline
+    try:
+        while selector.get_map() or process.poll() is None:
+            now = time.monotonic()
+            if limit is not None and now >= limit:
+                if phase == 'run':
+                    timed_out = True
+                    _kill_group(process, signal.SIGTERM)
+                    phase, limit = 'term', now + term_grace
+                elif phase == 'term':
+                    _kill_group(process, signal.SIGKILL)
+                    # Something that left the group may hold the output open: read a little longer only.
+                    phase, limit = 'kill', now + 2.0
+                else:
+                    break
+                continue
+            wait = None if limit is None else limit - now
+            if not selector.get_map():
+                # The output is closed; the program itself has not exited yet.
+                try:
+                    process.wait(timeout=wait)
+                except subprocess.TimeoutExpired:
+                    pass
+                continue
+            for key, _events in selector.select(timeout=wait):
+                data = _read_ready(key.fileobj, key.data)
+                if data is None:
+                    continue
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                (err_chunks if key.data == 'stderr' else out_chunks).append(data)
+    finally:
+        selector.close()
+        if parent_sock is not None:
+            parent_sock.close()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+        if timed_out:
+            _kill_group(process, signal.SIGKILL)
+        try:
+            process.wait(timeout=10.0)
+        except subprocess.TimeoutExpired:
+            pass
+    return Completed(argv=argv, rc=process.returncode, stdout=b''.join(out_chunks), stderr=b''.join(err_chunks),
+                     timed_out=timed_out, records=out_chunks if records else [], record_size=record_size)
+
+
+def _read_ready(fileobj: object, kind: str) -> bytes | None:
+    """One read from a ready stream: bytes, b'' at EOF, None when nothing was there after all."""
+    try:
+        if kind == 'records':
+            return fileobj.recv(1 << 20)  # type: ignore[attr-defined]
+        return os.read(fileobj.fileno(), 1 << 16)  # type: ignore[attr-defined]
+    except (BlockingIOError, InterruptedError):
+        return None

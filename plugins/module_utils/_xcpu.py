@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.cluster.netboot.plugins.module_utils import _process
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 STYLES = ('classic', 'subcommand')
@@ -121,6 +121,10 @@ def node_batches(names: Sequence[str], limit: int = MAX_NODELIST_CHARS) -> list[
     for name in names:
         if ',' in name or any(char.isspace() for char in name):
             raise XcpuError('node name %r cannot be passed to the xcpu tools' % name)
+        if not name or name.startswith('-'):
+            # The node list is one argument: a leading "-" would make xuserset/xgroupset read it as an option.
+            raise XcpuError('node name %r starts with "-" or is empty: the xcpu tools would read it as an option'
+                            % name)
         added = len(name) + (1 if current else 0)
         if current and length + added > limit:
             batches.append(current)
@@ -203,14 +207,13 @@ Runner = Callable[[Sequence[str], float], 'tuple[int, str, str]']
 
 def default_runner(argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
     try:
-        completed = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                                   check=False)
-    except subprocess.TimeoutExpired:
-        return -1, '', '%s did not finish within %s s' % (argv[0], timeout)
-    except OSError as exc:
+        completed = _process.run(argv, timeout=timeout)
+    except _process.ProcessError as exc:
         raise XcpuError('cannot run %s: %s' % (argv[0], exc)) from None
-    return (completed.returncode, completed.stdout.decode('utf-8', errors='replace'),
-            completed.stderr.decode('utf-8', errors='replace'))
+    if completed.timed_out:
+        return -1, completed.text('stdout'), '%s did not finish within %s s; it and its children were killed' % (
+            argv[0], timeout)
+    return completed.rc if completed.rc is not None else -1, completed.text('stdout'), completed.text('stderr')
 
 
 def run_steps(steps: Sequence[Step], runner: Runner, timeout: float) -> None:

@@ -51,7 +51,9 @@ attributes:
 options:
   image:
     description:
-      - Absolute path of the image file to serve; it must be an existing, readable regular file.
+      - Absolute path of the image file to serve; with O(state=started) it must be an existing, readable regular
+        file. O(state=stopped) and O(state=query) find the session by the path it was started with, so a session
+        whose image was deleted since is still stopped.
       - Symbolic links are resolved, so two links to one file are one session, and a link switched to a new
         image starts a new session.
       - Required when O(state=started) or O(state=stopped); with O(state=query) it limits the answer to this image.
@@ -60,6 +62,8 @@ options:
     description:
       - V(started) makes sure a server for O(image) runs, V(stopped) stops it (SIGTERM, then SIGKILL after
         O(stop_timeout) seconds) and removes its entry, V(query) only reports.
+      - Every run first stops servers that a run killed between starting them and recording them left behind
+        (found by their pid files in O(state_dir)), so no image gets a second server; a warning names them.
     type: str
     choices: [started, stopped, query]
     default: started
@@ -113,8 +117,10 @@ options:
     default: 100
   keepalive:
     description:
-      - Frisbee only (C(-K)). Seconds between keepalive messages that keep IGMP snooping switches from pruning an
-        idle group.
+      - Frisbee only (C(-K)); refused for udpcast. Seconds between keepalive messages that keep IGMP snooping
+        switches from pruning an idle group.
+      - At most O(idle_timeout) when that is positive; frisbeed silently sends no keepalives otherwise, so a longer
+        one is refused.
     type: int
   address_pool:
     description:
@@ -323,17 +329,19 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.cluster.netboot.plugins.module_utils import _addresses as addresses
 from ansible_collections.cluster.netboot.plugins.module_utils import _files as files
 from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee as frisbee
+from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_backends as backends
+from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_sessions as sessions
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
 def resolve_binary(module: AnsibleModule, path: str, option: str, hint: str) -> str:
     if os.path.isabs(path):
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise frisbee.FrisbeeServerError('%s %s is not an executable file%s' % (option, path, hint))
+            raise backends.FrisbeeServerError('%s %s is not an executable file%s' % (option, path, hint))
         return path
     found = module.get_bin_path(path)
     if not found:
-        raise frisbee.FrisbeeServerError('%s: %s not found on PATH%s' % (option, path, hint))
+        raise backends.FrisbeeServerError('%s: %s not found on PATH%s' % (option, path, hint))
     return found
 
 
@@ -346,8 +354,11 @@ def run(module: AnsibleModule) -> dict:
         check_mode=module.check_mode,
         lock_timeout=params['lock_timeout'],
     )
-    image = frisbee.resolve_image(params['image']) if params['image'] is not None else None
     backend = params['backend']
+    image = None
+    if params['image'] is not None:
+        # Starting needs the file; query and stop find the session by its recorded path, file or not.
+        image = (sessions.resolve_image if state == 'started' else sessions.lookup_image)(params['image'])
 
     if state == 'query':
         result = manager.query(image, backend)
@@ -355,21 +366,23 @@ def run(module: AnsibleModule) -> dict:
         result = manager.stop(image, backend, grace=params['stop_timeout'])
     else:
         backend = backend or 'frisbee'
-        config = frisbee.ServerConfig(
+        config = backends.ServerConfig(
             image=image, backend=backend, interface=params['interface'],
             interface_address=params['interface_address'], bandwidth=params['bandwidth'],
             idle_timeout=params['idle_timeout'], min_receivers=params['min_receivers'],
             max_wait=params['max_wait'], keepalive=params['keepalive'],
             hello_interval=params['hello_interval'],
         )
-        port_range = frisbee.parse_port_range(params['port_range'])
+        # Settings that cannot work are refused before anything else is looked at.
+        backends.get_backend(backend).validate(config)
+        port_range = sessions.parse_port_range(params['port_range'])
         if backend == 'frisbee':
             option, hint = 'frisbeed_path', ' (frisbee is not packaged in Debian: install the operator-provided binaries)'
         else:
             option, hint = 'udp_sender_path', ' (install the Debian package udpcast)'
         try:
             binary = resolve_binary(module, params[option], option, hint)
-        except frisbee.FrisbeeServerError as exc:
+        except backends.FrisbeeServerError as exc:
             if not module.check_mode:
                 raise
             # A check run before the package is installed: report, do not fail.

@@ -67,11 +67,14 @@ options:
   gexec_path:
     description:
       - The gexec client. By default C(gexec) is looked up in C(PATH) and C(/usr/local/bin).
+      - A wrapper script must C(exec) the client (for example C(exec ip netns exec NS gexec "$@")), not pipe its
+        output, because the module tells the nodes' output apart by gexec's separate writes (see the notes).
     type: path
   timeout:
     description:
-      - Seconds to wait for gexec. Then it gets C(SIGTERM), which it forwards to the remote jobs, and after 5 more
-        seconds C(SIGKILL); every node gets status V(timeout). V(0) waits forever.
+      - Seconds gexec may take in all, waiting for its output included. Then its process group gets C(SIGTERM),
+        which gexec forwards to the remote jobs, and after 5 more seconds C(SIGKILL); every node gets status
+        V(timeout). V(0) waits forever.
     type: int
     default: 300
   port:
@@ -99,8 +102,13 @@ options:
     type: bool
     default: false
 notes:
-  - Output lines longer than 4 KiB arrive from gexecd in pieces, each with the node prefix; such a line shows
-    up split in RV(results[].output).
+  - gexec prints output that does not end in a newline (the last words of a node's output, or 4 KiB pieces of a
+    longer line) with the node prefix but without a newline, so the next node's prefixed line follows on the
+    same line and, read as text, nothing tells where one node's output ends. The module gives gexec a Unix
+    C(SOCK_SEQPACKET) socket as standard output, which keeps each of gexec's writes (one per printed piece)
+    apart, and so gives every byte to the right node. Where the writes do not allow that (a wrapper that pipes
+    gexec's output, or a rare split of a piece of more than 4 KiB), the nodes concerned get status
+    V(ambiguous) and are not counted as V(ok), so a C(Could not exec) message hidden in such a line cannot pass.
 seealso:
   - module: cluster.netboot.authd_keypair
 '''
@@ -156,7 +164,8 @@ results:
       description:
         - V(ok) the command ran; V(failed) gexecd could not start it (C(Could not exec), C(Could not chdir to));
           V(unreachable) gexec could not connect to the node or its gexecd rejected the key; V(not_run) the
-          command ran nowhere because of another node or the console's authd; V(timeout) O(timeout) expired.
+          command ran nowhere because of another node or the console's authd; V(timeout) O(timeout) expired;
+          V(ambiguous) the node's output cannot be told apart from another node's (see the notes).
       type: str
       sample: ok
     msg:
@@ -267,7 +276,7 @@ def main() -> None:
         module.fail_json(msg=str(exc), cmd=cmd)
     outcome = _gexec.parse(raw, names, addresses, params['timeout'])
     result = dict(
-        changed=any(node.status in ('ok', 'failed', 'timeout') for node in outcome.nodes),
+        changed=any(node.status in ('ok', 'failed', 'timeout', 'ambiguous') for node in outcome.nodes),
         cmd=cmd,
         rc=raw.rc,
         stdout=raw.stdout,

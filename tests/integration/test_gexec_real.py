@@ -156,6 +156,24 @@ def gexec_play(wrapper: Path, nodes, command, allow_failures: bool = True, **ext
     }]
 
 
+def made_keys(run_playbook, tmp_path: Path) -> Path:
+    """The directory of a key pair made by the module."""
+    keys = tmp_path / 'keys'
+    keys.mkdir()
+    assert not run_playbook(keypair_play(keys)).failed
+    return keys
+
+
+def console_only_program(tmp_path: Path, name: str, script: str) -> tuple[Path, Path]:
+    """A program in a directory that the nodes' gexecd sees empty (start them with hide=that directory)."""
+    only_here = tmp_path / 'console-only'
+    only_here.mkdir(exist_ok=True)
+    program = only_here / name
+    program.write_text(script)
+    program.chmod(0o755)
+    return only_here, program
+
+
 @pytest.fixture
 def cluster_factory(netns_factory, processes, gexec_binaries, tmp_path):
     def make(nodes: int = 2) -> Cluster:
@@ -264,16 +282,11 @@ def test_down_node_and_foreign_key_are_reported(cluster_factory, run_playbook, t
 
 
 def test_program_or_directory_missing_on_a_node(cluster_factory, run_playbook, tmp_path):
-    keys = tmp_path / 'keys'
-    keys.mkdir()
-    assert not run_playbook(keypair_play(keys)).failed
+    keys = made_keys(run_playbook, tmp_path)
     # The program and a directory exist on the console (gexec resolves the path there) but the
     # nodes' gexecd sees that directory empty.
-    only_here = tmp_path / 'console-only'
-    only_here.mkdir()
-    program = only_here / 'hello'
-    program.write_text('#!/bin/sh\necho "hi from $GEXEC_MY_VNN $LD_ASSUME_KERNEL"\n')
-    program.chmod(0o755)
+    only_here, program = console_only_program(tmp_path, 'hello',
+                                              '#!/bin/sh\necho "hi from $GEXEC_MY_VNN $LD_ASSUME_KERNEL"\n')
     workdir = only_here / 'workdir'
     workdir.mkdir()
     cluster = cluster_factory(2)
@@ -312,3 +325,58 @@ def test_program_or_directory_missing_on_a_node(cluster_factory, run_playbook, t
     assert environment[0] == f'2.4.2 {cluster.addresses[0]}'
     # The job gets gexecd's own environment plus what gexec sent; the module's own must not leak.
     assert environment[1] == '0', environment
+
+
+def test_output_without_newline_goes_to_the_right_node(cluster_factory, run_playbook, tmp_path):
+    """Issue 20: the client prints a node's last words without a newline, and the next node's prefixed
+    line follows on the same physical line. The module must still give every byte to its node, and a
+    "Could not exec" that follows such words must not leave its node ok."""
+    keys = made_keys(run_playbook, tmp_path)
+    only_here, program = console_only_program(tmp_path, 'words', '#!/bin/sh\nprintf "partial-$GEXEC_MY_VNN"\n')
+    cluster = cluster_factory(2)
+    cluster.start_all(keys / 'auth_priv.pem', keys / 'auth_pub.pem')
+
+    # The raw client: both nodes' words on one line, no newline anywhere.
+    raw = cluster.raw_gexec('-p', 'vnn', '/bin/sh', '-c', 'printf "out-of-$GEXEC_MY_VNN"')
+    assert raw.returncode == 0 and raw.stderr == '', raw
+    assert raw.stdout in ('0 out-of-01 out-of-1', '1 out-of-10 out-of-0'), raw
+    raw = cluster.raw_gexec('-p', 'vnn', '/bin/sh', '-c', 'printf "line1-$GEXEC_MY_VNN\\nlast-$GEXEC_MY_VNN"')
+    assert raw.stdout.count('\n') == 2 and len(raw.stdout.splitlines()) == 3, raw
+
+    long_text = 'x' * 5000 + 'END'
+    plays = [{
+        'name': 'Run', 'hosts': 'localhost', 'gather_facts': False,
+        'tasks': [
+            {'name': 'No newline', 'cluster.netboot.gexec': {
+                'nodes': cluster.addresses, 'gexec_path': str(cluster.wrapper), 'allow_failures': False,
+                'command': ['/bin/sh', '-c', 'printf "out-of-$GEXEC_MY_VNN"']}},
+            {'name': 'Last line without newline', 'cluster.netboot.gexec': {
+                'nodes': cluster.addresses, 'gexec_path': str(cluster.wrapper), 'allow_failures': False,
+                'command': ['/bin/sh', '-c', 'printf "line1-$GEXEC_MY_VNN\\nlast-$GEXEC_MY_VNN"']}},
+            {'name': 'A line longer than a chunk', 'cluster.netboot.gexec': {
+                'nodes': cluster.addresses, 'gexec_path': str(cluster.wrapper), 'allow_failures': False,
+                'command': ['/bin/sh', '-c', f'printf "{long_text}"; printf "$GEXEC_MY_VNN"']}},
+        ],
+    }]
+    ran = run_playbook(plays)
+    assert not ran.failed, ran
+    outputs = [node['output'] for node in ran.task('No newline')['results']]
+    assert outputs == ['out-of-0', 'out-of-1']
+    outputs = [node['output'] for node in ran.task('Last line without newline')['results']]
+    assert outputs == ['line1-0\nlast-0', 'line1-1\nlast-1']
+    results = ran.task('A line longer than a chunk')['results']
+    assert [node['output'] for node in results] == [long_text + '0', long_text + '1']
+    assert [node['status'] for node in results] == ['ok', 'ok']
+
+    # Node 0 runs the program (its last words without newline), node 1 lacks it: "Could not exec".
+    cluster.start('gexecd1', cluster.nodes[1], cluster.binaries['gexecd'],
+                  cluster.key_dir('node1-hidden', None, keys / 'auth_pub.pem'), hide=only_here)
+    netns.wait_for(lambda: cluster.nodes[1].listening(2875, 'tcp'), timeout=10, what='gexecd in node 1')
+    raw = cluster.raw_gexec('-p', 'vnn', str(program))
+    assert sorted([raw.stdout.count('partial-0'), raw.stdout.count(f'1 Could not exec {program}')]) == [1, 1], raw
+    ran = run_playbook(gexec_play(cluster.wrapper, cluster.addresses, [str(program)], allow_failures=True))
+    assert not ran.failed, ran
+    results = ran.task('Run it')['results']
+    assert [(node['status'], node['output']) for node in results] == [
+        ('ok', 'partial-0'), ('failed', f'Could not exec {program}\n')]
+    assert ran.task('Run it')['failed_nodes'] == [cluster.addresses[1]]

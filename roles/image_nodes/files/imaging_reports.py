@@ -5,12 +5,18 @@
 
 serve   Receive the imaging ramdisk's reports: ``GET /<token>/report?node=..&mac=..&ip=..&phase=..
         &result=..&sha256=..&seconds=..`` appended as JSON lines to ``<run dir>/reports.jsonl``.
-        Detaches, binds port 0 unless told otherwise and prints the port it got.
+        Binds port 0 unless told otherwise and prints the port it got; with ``--daemon`` it runs detached
+        (the collection's _process.start_detached) and its identity is recorded for ``stop``.
 wait    Block until a node reaches its final state or ``--poll`` seconds pass, then print the state
         of every node (phase, result, seconds, checksum verdict) as one JSON document. A node that
         never reported within ``--boot-timeout`` seconds, or did not finish within ``--timeout``, is
         failed. ``done`` is true once every node is final.
-stop    Stop this run's receiver (only the process recorded in the run dir, checked by its command line).
+stop    Stop this run's receiver (only the process recorded in the run dir, checked by its start time and
+        command line: the collection's _process.terminate).
+
+Process handling and atomic writes are the collection's own module_utils (_process, _files): the role
+installs them in ``imaging_reports_lib`` next to this program; run from the collection's source tree, the
+program finds them in plugins/module_utils.
 """
 
 from __future__ import annotations
@@ -23,7 +29,33 @@ import signal
 import socketserver
 import sys
 import time
+import types
 import urllib.parse
+
+
+def _load_module_utils() -> tuple[types.ModuleType, types.ModuleType]:
+    """Import the collection's _process and _files from where the role put them (or the source tree)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for directory in (os.path.join(here, 'imaging_reports_lib'),
+                      os.path.join(here, '..', '..', '..', 'plugins', 'module_utils')):
+        if os.path.isfile(os.path.join(directory, '_process.py')):
+            break
+    else:
+        raise SystemExit('imaging_reports.py: the collection\'s module_utils (_process.py, _files.py) are missing')
+    package = 'ansible_collections'
+    for part in ('cluster', 'netboot', 'plugins', 'module_utils', None):
+        if package not in sys.modules:
+            module = types.ModuleType(package)
+            module.__path__ = [] if part is not None else [os.path.normpath(directory)]  # type: ignore[attr-defined]
+            sys.modules[package] = module
+        if part is not None:
+            package += '.' + part
+    from ansible_collections.cluster.netboot.plugins.module_utils import _files, _process
+    return _files, _process
+
+
+files, process = _load_module_utils()
+RECORD = 'receiver.json'
 
 FIELDS = ('node', 'mac', 'ip', 'phase', 'result', 'sha256', 'detail', 'seconds', 'receive_seconds',
           'verify_seconds', 'backend')
@@ -31,10 +63,7 @@ PHASE_ORDER = ('none', 'boot', 'receive', 'verify', 'done')
 
 
 def write_atomic(path: str, text: str) -> None:
-    temp = '%s.tmp%d' % (path, os.getpid())
-    with open(temp, 'w') as handle:
-        handle.write(text)
-    os.replace(temp, path)
+    files.replace_file(path, text.encode('utf-8'))
 
 
 # --- serve ------------------------------------------------------------------------
@@ -77,35 +106,12 @@ class ReportServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 def serve(args: argparse.Namespace) -> int:
     os.makedirs(args.dir, exist_ok=True)
+    if args.daemon:
+        return start_daemon(args)
     server = ReportServer((args.bind, args.port), ReportHandler)
     server.token = args.token
     server.reports = os.path.join(args.dir, 'reports.jsonl')
-    port = server.server_address[1]
-    if args.daemon:
-        # Classic double fork: the receiver outlives the Ansible task that started it.
-        read_end, write_end = os.pipe()
-        if os.fork():
-            os.close(write_end)
-            pid = os.read(read_end, 32).decode().strip()
-            print(json.dumps({'port': port, 'pid': int(pid)}))
-            return 0
-        os.close(read_end)
-        os.setsid()
-        if os.fork():
-            os._exit(0)
-        log = os.open(os.path.join(args.dir, 'receiver.log'), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        write_atomic(os.path.join(args.dir, 'receiver.pid'), '%d\n' % os.getpid())
-        write_atomic(os.path.join(args.dir, 'receiver.port'), '%d\n' % port)
-        os.write(write_end, str(os.getpid()).encode())
-        os.close(write_end)
-    else:
-        write_atomic(os.path.join(args.dir, 'receiver.pid'), '%d\n' % os.getpid())
-        write_atomic(os.path.join(args.dir, 'receiver.port'), '%d\n' % port)
-        print(json.dumps({'port': port, 'pid': os.getpid()}), flush=True)
+    print(json.dumps({'port': server.server_address[1], 'pid': os.getpid()}), flush=True)
     # A receiver that nobody stops (a killed playbook) still ends.
     signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
     signal.alarm(max(1, int(args.lifetime)))
@@ -114,26 +120,50 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def start_daemon(args: argparse.Namespace) -> int:
+    """Run ``serve`` (without --daemon) detached, wait for the port it got, and record who it is."""
+    argv = [sys.executable, os.path.abspath(__file__), 'serve', '--dir', args.dir, '--bind', args.bind,
+            '--port', str(args.port), '--token', args.token, '--lifetime', str(args.lifetime)]
+    log = os.path.join(args.dir, 'receiver.log')
+    child = process.start_detached(argv, log, cwd=args.dir)
+    deadline = time.monotonic() + 30
+    announced = None
+    while announced is None:
+        code = process.wait_exit(child, 0.05)
+        for line in process.tail_lines(log, 50):
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and message.get('pid') == child.pid:
+                announced = message
+        if announced is None and (code is not None or time.monotonic() > deadline):
+            if code is None:
+                child.kill()
+                child.wait()
+            raise SystemExit('the report receiver did not start (exit %s): %s'
+                             % (code, ' | '.join(process.tail_lines(log, 5))))
+    stat = process.read_stat(child.pid)
+    record = {'pid': child.pid, 'start_ticks': stat.start_ticks if stat else -1, 'argv': argv,
+              'port': announced['port']}
+    write_atomic(os.path.join(args.dir, RECORD), json.dumps(record, sort_keys=True) + '\n')
+    print(json.dumps({'port': announced['port'], 'pid': child.pid}))
+    return 0
+
+
 def stop(args: argparse.Namespace) -> int:
-    pid_path = os.path.join(args.dir, 'receiver.pid')
+    record_path = os.path.join(args.dir, RECORD)
     try:
-        with open(pid_path) as handle:
-            pid = int(handle.read().strip())
-    except (OSError, ValueError):
+        with open(record_path) as handle:
+            record = json.load(handle)
+        pid, start_ticks, argv = int(record['pid']), int(record['start_ticks']), list(record['argv'])
+    except (OSError, ValueError, KeyError, TypeError):
         print(json.dumps({'stopped': False, 'reason': 'no receiver recorded'}))
         return 0
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            cmdline = handle.read().split(b'\0')
-    except OSError:
-        cmdline = []
-    stopped = False
-    # Only a receiver of this run dir: a recycled PID is left alone.
-    if b'serve' in cmdline and args.dir.encode() in cmdline:
-        os.kill(pid, signal.SIGTERM)
-        stopped = True
-    os.unlink(pid_path)
-    print(json.dumps({'stopped': stopped, 'pid': pid}))
+    # Only the recorded receiver: a recycled PID is left alone.
+    outcome = process.terminate(pid, start_ticks, argv, grace=5.0)
+    files.remove(record_path)
+    print(json.dumps({'stopped': outcome != 'gone', 'pid': pid}))
     return 0
 
 

@@ -216,3 +216,12 @@ def test_resolve_inside_follows_links(tmp_path):
     (tmp_path / 'root2').mkdir()
     with pytest.raises(FileStateError):
         files.resolve_inside(root, str(tmp_path / 'root2'), 'x')
+
+
+def test_replace_file_swaps_content_and_leaves_no_temp_file(tmp_path):
+    target = tmp_path / 'receiver.json'
+    target.write_text('old\n')
+    files.replace_file(str(target), b'new\n', mode=0o600)
+    assert target.read_bytes() == b'new\n'
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(path.name for path in tmp_path.iterdir()) == ['receiver.json']

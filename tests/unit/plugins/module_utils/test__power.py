@@ -5,15 +5,20 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import tempfile
 import threading
+import time
 
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _power as power
+from ansible_collections.cluster.netboot.plugins.module_utils import _power_driver as power_driver
+from ansible_collections.cluster.netboot.plugins.module_utils import _power_qemu as power_qemu
 from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.qmp_fake import FakeQemu
+from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.process_checks import dies_soon
 
 
 def node(name='node1-2', **fields):
@@ -23,7 +28,7 @@ def node(name='node1-2', **fields):
 # --- templates and status words --------------------------------------------------
 
 def test_render_fills_named_fields():
-    assert power.render('http://cmc/{action}?x={x}', {'action': 'on', 'x': '3', 'name': 'n'}, 'cmc_url') == 'http://cmc/on?x=3'
+    assert power_driver.render('http://cmc/{action}?x={x}', {'action': 'on', 'x': '3', 'name': 'n'}, 'cmc_url') == 'http://cmc/on?x=3'
 
 
 @pytest.mark.parametrize('template, message', [
@@ -34,7 +39,7 @@ def test_render_fills_named_fields():
 ])
 def test_render_refuses_missing_or_positional_fields(template, message):
     with pytest.raises(power.PowerError, match=message):
-        power.render(template, {'name': 'n1', 'bmc': None}, 'address')
+        power_driver.render(template, {'name': 'n1', 'bmc': None}, 'address')
 
 
 @pytest.mark.parametrize('text, expected', [
@@ -47,7 +52,7 @@ def test_render_refuses_missing_or_positional_fields(template, message):
     ('onboard', 'unknown'),
 ])
 def test_word_power(text, expected):
-    assert power.word_power(text) == expected
+    assert power_driver.word_power(text) == expected
 
 
 # --- the state logic, on a recording driver ----------------------------------------
@@ -355,13 +360,13 @@ def test_qmp_client_refuses_a_non_qmp_peer_and_reports_qmp_errors(socket_dir):
     fake = FakeQemu(socket_dir + '/odd.qmp', greeting=False)
     try:
         with pytest.raises(power.PowerError, match='did not greet like QMP'):
-            with power.QmpClient(fake.path, timeout=2):
+            with power_qemu.QmpClient(fake.path, timeout=2):
                 pass
     finally:
         fake.close()
     fake = FakeQemu(socket_dir + '/vm.qmp')
     try:
-        with power.QmpClient(fake.path, timeout=2) as qmp:
+        with power_qemu.QmpClient(fake.path, timeout=2) as qmp:
             with pytest.raises(power.PowerError, match='has not been found'):
                 qmp.execute('teleport')
     finally:
@@ -381,8 +386,93 @@ def test_qmp_client_notices_a_closed_connection(socket_dir):
     thread.start()
     try:
         with pytest.raises(power.PowerError, match='closed the connection'):
-            with power.QmpClient(path, timeout=2):
+            with power_qemu.QmpClient(path, timeout=2):
                 pass
     finally:
         thread.join(2)
         server.close()
+
+
+# --- deadlines that hold, process groups, encoded URLs (issue 21) --------------------
+
+def _trickle(serve_socket, payload: bytes, interval: float) -> threading.Thread:
+    """Accept one connection and send ``payload`` one byte every ``interval`` seconds."""
+    def run() -> None:
+        try:
+            connection, _peer = serve_socket.accept()
+        except OSError:
+            return
+        with connection:
+            connection.settimeout(5)
+            try:
+                connection.recv(65536)
+                for byte in payload:
+                    connection.sendall(bytes([byte]))
+                    time.sleep(interval)
+            except OSError:
+                pass
+        serve_socket.close()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_slow_http_peer_cannot_hold_a_call_beyond_the_timeout():
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(('127.0.0.1', 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    body = b'Chassis Power is on\n'
+    _trickle(server, b'HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n' % len(body) + body, 0.25)
+    settings = power.DriverSettings(driver='cmc', timeout=1, cmc_url='http://127.0.0.1:%d/cmc/{action}?x={x}&y={y}' % port)
+    started = time.monotonic()
+    result = power.apply_state(power.make_driver(settings), node('node1-2'), 'status')
+    elapsed = time.monotonic() - started
+    assert result.failed and 'no complete answer within 1' in result.msg, result
+    assert elapsed < 3, elapsed
+
+
+def test_a_slow_qmp_peer_cannot_hold_a_call_beyond_the_timeout(socket_dir):
+    path = os.path.join(socket_dir, 'slow.qmp')
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+
+    def run() -> None:
+        connection, _peer = server.accept()
+        with connection:
+            try:
+                for byte in b'{"QMP": {"version": {}, "capabilities": []}}\r\n':
+                    connection.sendall(bytes([byte]))
+                    time.sleep(0.25)
+            except OSError:
+                pass
+        server.close()
+    threading.Thread(target=run, daemon=True).start()
+    started = time.monotonic()
+    result = power.apply_state(power.QemuDriver(socket_path=path, timeout=1), node('vm1'), 'status')
+    assert result.failed and 'no complete answer within 1' in result.msg, result
+    assert time.monotonic() - started < 3
+
+
+def test_a_command_that_times_out_leaves_no_child_running(tmp_path):
+    pid_file = tmp_path / 'child'
+    driver = power.CommandDriver(power.subprocess_runner,
+                                 {'status': "sh -c 'sleep 60 & echo $! > %s; wait'" % pid_file}, timeout=1)
+    result = power.apply_state(driver, node('n1'), 'status')
+    assert result.failed and 'did not finish within 1 s' in result.msg
+    assert dies_soon(int(pid_file.read_text()))
+
+
+def test_node_fields_are_encoded_in_urls():
+    urls = []
+
+    def opener(url, method, body, headers):
+        urls.append(url)
+        return 200, '{"PowerState": "On"}'
+    driver = power.CmcDriver(opener)
+    power.apply_state(driver, node('n1', x='1&y=99', y='2/../x'), 'status')
+    assert urls == ['http://cmc:5012/cmc/status?x=1%26y%3D99&y=2%2F..%2Fx']
+    redfish = power.RedfishDriver(opener, url='https://{bmc}', system='Sys 1?x')
+    power.apply_state(redfish, node('n1', bmc='10.0.0.9:8443'), 'status')
+    assert urls[-1] == 'https://10.0.0.9:8443/redfish/v1/Systems/Sys%201%3Fx'

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _xcpu
+from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.process_checks import dies_soon
 
 
 @pytest.fixture
@@ -103,3 +104,18 @@ def test_default_runner_reports_missing_program_and_timeout(tmp_path):
         _xcpu.default_runner([str(tmp_path / 'xuserset')], 5)
     rc, _out, err = _xcpu.default_runner(['sleep', '5'], 0.2)
     assert rc == -1 and 'did not finish' in err
+
+
+@pytest.mark.parametrize('name', ['-h', '--help', ''])
+def test_a_node_name_that_reads_as_an_option_is_refused(name):
+    with pytest.raises(_xcpu.XcpuError, match='option'):
+        _xcpu.node_batches([name, 'n2'])
+    with pytest.raises(_xcpu.XcpuError, match='option'):
+        _xcpu.node_batches(['n1', name])
+
+
+def test_default_runner_kills_the_children_of_a_tool_that_times_out(tmp_path):
+    pid_file = tmp_path / 'child'
+    rc, _out, err = _xcpu.default_runner(['sh', '-c', 'sleep 60 & echo $! > %s; wait' % pid_file], 0.5)
+    assert rc == -1 and 'killed' in err
+    assert dies_soon(int(pid_file.read_text()))

@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee as frisbee
+from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_sessions as sessions
 from ansible_collections.cluster.netboot.plugins.module_utils import _process as process
 from ansible_collections.cluster.netboot.plugins.modules import frisbee_server
 
@@ -67,7 +67,7 @@ def lab(tmp_path):
     yield base
     registry = state_dir / 'sessions.json'
     if registry.exists():
-        for entry in frisbee.parse_registry(registry.read_bytes(), str(registry)):
+        for entry in sessions.parse_registry(registry.read_bytes(), str(registry)):
             process.terminate(entry.pid, entry.start_ticks, entry.argv, grace=2)
 
 
@@ -159,3 +159,25 @@ def test_check_mode_stop_reports_and_keeps_the_server(lab):
     assert ok and checked['changed'] and checked['session']['alive']
     ok, query = run(dict(state='query', state_dir=lab['state_dir']))
     assert [s['pid'] for s in query['sessions']] == [started['pid']]
+
+
+def test_stopped_finds_the_session_of_a_deleted_image(lab):
+    ok, started = run(lab)
+    assert ok and started['changed']
+    os.unlink(lab['image'])
+    ok, stopped = run(dict(lab, state='stopped'))
+    assert ok and stopped['changed'], stopped
+    assert stopped['session']['pid'] == started['pid'] and stopped['session']['stopped_by'] == 'terminated'
+    # Starting still needs the file.
+    ok, refused = run(lab)
+    assert not ok and 'does not exist' in refused['msg']
+
+
+@pytest.mark.parametrize('extra, message', [
+    (dict(backend='udpcast', keepalive=10), 'keepalive exists only for the frisbee backend'),
+    (dict(backend='frisbee', keepalive=120, idle_timeout=60), 'longer than idle_timeout'),
+])
+def test_keepalive_that_would_not_work_is_refused(lab, extra, message):
+    ok, result = run(dict(lab, **extra))
+    assert not ok and message in result['msg']
+    assert not os.path.exists(lab['state_dir'])
