@@ -186,19 +186,12 @@ EXAMPLES = r'''
       - name: harddisk
         localboot: 0
 
-- name: The same imaging spec for GRUB (UEFI, Secure Boot) and iPXE nodes
+- name: GRUB (UEFI, Secure Boot) and iPXE nodes without a pointer go back to the firmware's boot order
   cluster.netboot.pxe_config:
-    name: orbit-2.0.0
+    name: default
     loader: "{{ item }}"
-    default: boel
-    serial: "0 115200"
-    labels:
-      - name: boel
-        kernel: linux-orbit-pxe-2.6.20.4
-        initrd: initramfs-orbit-pxe-2.0.0.gz
-        append: "rw console=ttyS0,115200"
-      - name: harddisk
-        localboot: 0
+    default: harddisk
+    labels: [{name: harddisk, localboot: 0}]
   loop: [grub, ipxe]
 
 - name: Retire a config that no node points at any more
