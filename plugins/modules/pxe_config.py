@@ -22,11 +22,11 @@ description:
     C(terminal_output); iPXE's console is fixed when iPXE is built, so the iPXE script leaves it out.
     O(timeout) (tenths of a second) becomes GRUB's seconds, rounded up, and an iPXE C(menu) with C(choose);
     without it both boot the default at once. O(labels[].ipappend) becomes C(${netX/...}) settings in iPXE."
-  - Nothing is smuggled into a config through any field - line breaks are refused for every loader; a GRUB word
+  - "Nothing is smuggled into a config through any field - line breaks are refused for every loader; a GRUB word
     with characters outside letters, digits and C(_ . / , : = + @ % -) is single-quoted (no C($) expansion,
     C(;), C({) or comment inside), and a single quote is refused; for iPXE, which expands C(${...}) everywhere
     and has no literal quoting, C($ | & # \" ' \\) are refused. PXELINUX-only options (O(prompt), O(display),
-    O(ui), O(menu_title), and O(labels[].ipappend) for GRUB) are refused for the other loaders, not dropped.
+    O(ui), O(menu_title), and O(labels[].ipappend) for GRUB) are refused for the other loaders, not dropped."
   - Kernel, initrd and display files are checked to exist under O(tftp_root) before anything is written,
     following symlinks - a file linked from the root to a place outside it is refused, since C(tftpd --secure)
     cannot serve it (the node would get C(File not found)).
