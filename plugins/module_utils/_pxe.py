@@ -41,6 +41,43 @@ class PxeError(NetbootError):
     """A boot config or pointer request that cannot be carried out."""
 
 
+# --------------------------------------------------------------------------- loaders
+
+@dataclass(frozen=True)
+class Loader:
+    """Where a boot loader's configs live in the TFTP root, and how it names a node's own config.
+
+    ``mac_name`` and ``ip_name`` wrap the PXELINUX forms (``01-<mac>`` and the
+    hex IP) or, for iPXE, the ``${mac:hexhyp}`` / ``${ip}`` forms its script sees.
+    """
+
+    name: str
+    directory: str
+    mac_prefix: str = ''
+    ip_prefix: str = ''
+    suffix: str = ''
+    hex_ip: bool = True
+    mac_type: bool = True
+
+
+LOADERS = {
+    # PXELINUX asks for pxelinux.cfg/01-<mac>, then the upper-case hex IP shortened, then default.
+    'pxelinux': Loader('pxelinux', CONFIG_DIR),
+    # Debian's signed network GRUB (prefix (tftp,SERVER)/grub) reads grub/grub.cfg and nothing per node
+    # by itself; the dispatcher grub.cfg (see _bootconfig.GRUB_DISPATCHER) sources these two names.
+    'grub': Loader('grub', 'grub', mac_prefix='grub.cfg-', ip_prefix='grub.cfg-', hex_ip=False),
+    # iPXE: the dispatcher script chains ${mac:hexhyp}.ipxe, then ${ip}.ipxe.
+    'ipxe': Loader('ipxe', 'ipxe', suffix='.ipxe', hex_ip=False, mac_type=False),
+}
+
+
+def get_loader(name: object) -> Loader:
+    try:
+        return LOADERS[str(name)]
+    except KeyError:
+        raise PxeError('unknown loader %r; choose one of %s' % (name, ', '.join(LOADERS))) from None
+
+
 # --------------------------------------------------------------------------- configs
 
 @dataclass(frozen=True)
@@ -120,12 +157,12 @@ def _initrds(value: object, what: str) -> tuple[str, ...]:
     return tuple(result)
 
 
-def check_config_name(name: object) -> str:
-    """A config file name inside ``pxelinux.cfg/``: one plain file name, nothing that escapes."""
+def check_config_name(name: object, loader: str = 'pxelinux') -> str:
+    """A config file name inside ``pxelinux.cfg/`` (or the loader's directory): nothing that escapes."""
     text = _required_text(name, 'config name', words=True)
     if '/' in text or '..' in text or text.startswith('.'):
         raise PxeError("config name %r must be a plain file name inside %s/ (no '/', no '..', no leading '.')"
-                       % (text, CONFIG_DIR))
+                       % (text, get_loader(loader).directory))
     return text
 
 
@@ -256,31 +293,31 @@ def check_files(tftp_root: str, config: BootConfig) -> None:
                        ' copy the file(s) into the root instead of linking them' % '; '.join(escaping))
 
 
-def config_dir(tftp_root: str) -> str:
-    return os.path.join(tftp_root, CONFIG_DIR)
+def config_dir(tftp_root: str, loader: str = 'pxelinux') -> str:
+    return os.path.join(tftp_root, get_loader(loader).directory)
 
 
-def check_config_dir(tftp_root: str) -> str:
+def check_config_dir(tftp_root: str, loader: str = 'pxelinux') -> str:
     """``pxelinux.cfg/``, refused when it is not a directory or resolves outside the TFTP root.
 
     A ``pxelinux.cfg`` symlinked into the root (``configs/``) is fine; one linked
     out of it would have configs and pointers written where tftpd cannot serve them.
     """
-    cfg_dir = config_dir(tftp_root)
+    cfg_dir = config_dir(tftp_root, loader)
     if os.path.lexists(cfg_dir):
-        _files.resolve_inside(tftp_root, cfg_dir, CONFIG_DIR)
+        _files.resolve_inside(tftp_root, cfg_dir, get_loader(loader).directory)
         if not os.path.isdir(cfg_dir):
             raise PxeError('%s exists and is not a directory' % cfg_dir)
     return cfg_dir
 
 
-def remove_leftovers(tftp_root: str, locked_since: float) -> list[str]:
+def remove_leftovers(tftp_root: str, locked_since: float, loader: str = 'pxelinux') -> list[str]:
     """Remove what killed runs left in ``pxelinux.cfg/``: temporary configs and pointers.
 
     Call it holding the TFTP root's :func:`_files.locked_directory`, acquired at
     ``locked_since``; every writer of that directory holds the same lock.
     """
-    cfg_dir = config_dir(tftp_root)
+    cfg_dir = config_dir(tftp_root, loader)
     return _files.remove_leftover_links(cfg_dir, locked_since) + _files.remove_leftover_files(cfg_dir)
 
 
@@ -331,13 +368,20 @@ def config_file_state(path: str) -> ConfigFileState:
 
 # --------------------------------------------------------------------------- pointers
 
-def pointer_names(records: Sequence[NodeRecord], key: str) -> list[list[tuple[str, str]]]:
-    """Per node, (key, file name) of its pointers: ``0A120112`` for an IP, ``01-00-0d-...`` for a MAC."""
+def pointer_names(records: Sequence[NodeRecord], key: str, loader: str = 'pxelinux') -> list[list[tuple[str, str]]]:
+    """Per node, (key, file name) of its pointers: ``0A120112`` for an IP, ``01-00-0d-...`` for a MAC.
+
+    GRUB: ``grub.cfg-01-00-0d-...`` and ``grub.cfg-10.18.1.18``; iPXE: ``00-0d-....ipxe`` and ``10.18.1.18.ipxe``.
+    """
+    spec = get_loader(loader)
     columns = []
     if key in ('ip', 'both'):
-        columns.append([('ip', name) for name in pxe_hex_many(record.ip for record in records)])
+        ips = pxe_hex_many(record.ip for record in records) if spec.hex_ip else [record.ip for record in records]
+        columns.append([('ip', '%s%s%s' % (spec.ip_prefix, ip, spec.suffix)) for ip in ips])
     if key in ('mac', 'both'):
-        columns.append([('mac', pxe_mac(record.mac)) for record in records])
+        cut = 0 if spec.mac_type else len('01-')
+        columns.append([('mac', '%s%s%s' % (spec.mac_prefix, pxe_mac(record.mac)[cut:], spec.suffix))
+                        for record in records])
     return [list(names) for names in zip(*columns)]
 
 
@@ -353,19 +397,19 @@ def check_keys(records: Sequence[NodeRecord], key: str) -> None:
                            % (key, needed, len(lacking), shown, more))
 
 
-def boot_target(tftp_root: str, boot: object) -> str:
+def boot_target(tftp_root: str, boot: object, loader: str = 'pxelinux') -> str:
     """The pointer target for config ``boot`` (relative to ``pxelinux.cfg/``), which must exist.
 
     Sub directories are allowed (``x86_64/2.6.23-rc8``); the config must stay
     inside the TFTP root, because ``tftpd --secure`` serves nothing outside it.
     """
     text = _required_text(boot, 'boot', words=True)
-    cfg_dir = config_dir(tftp_root)
+    cfg_dir = config_dir(tftp_root, loader)
     full = _files.inside(cfg_dir, text, 'boot config')
     target = os.path.relpath(full, cfg_dir)
     if not os.path.isfile(full):
         raise PxeError('boot config %s does not exist (%s); write it first, for example with cluster.netboot.pxe_config'
-                       % (text, full))
+                       '%s' % (text, full, '' if loader == 'pxelinux' else ' (loader: %s)' % loader))
     _files.resolve_inside(tftp_root, full, 'boot config %s:' % text)
     return target
 
@@ -415,7 +459,7 @@ def _current(path: str) -> tuple[str | None, str | None]:
 
 
 def plan_pointers(tftp_root: str, records: Sequence[NodeRecord], key: str, target: str | None,
-                  state: str, force: bool = False) -> list[PointerChange]:
+                  state: str, force: bool = False, loader: str = 'pxelinux') -> list[PointerChange]:
     """The change for every pointer of every node, reading each pointer once (one readlink).
 
     Raises before anything is touched when a pointer path holds a regular file
@@ -428,11 +472,11 @@ def plan_pointers(tftp_root: str, records: Sequence[NodeRecord], key: str, targe
     if state == 'present' and target is None:
         raise PxeError('state: present needs a boot config')
     check_keys(records, key)
-    cfg_dir = check_config_dir(tftp_root)
+    cfg_dir = check_config_dir(tftp_root, loader)
     plan = []
     foreign = []
     blocked = []
-    for record, names in zip(records, pointer_names(records, key)):
+    for record, names in zip(records, pointer_names(records, key, loader)):
         for pointer_key, file_name in names:
             if state == 'present' and file_name == target:
                 raise PxeError('node %s: its pointer %s is the boot config itself' % (record.name, file_name))
@@ -513,18 +557,22 @@ def summarize(plan: Sequence[PointerChange]) -> dict[str, int]:
     return counts
 
 
-def pointer_diff(tftp_root: str, plan: Sequence[PointerChange]) -> dict[str, str]:
-    """One line per changed pointer, ``0A120112 (node1-2) -> orbit-2.0.0``, before and after."""
+def pointer_diff(tftp_root: str, plan: Sequence[PointerChange], loaders: Sequence[str] = ('pxelinux',)) -> dict[str, str]:
+    """One line per changed pointer, ``0A120112 (node1-2) -> orbit-2.0.0``, before and after.
+
+    With several loaders the names are relative to the TFTP root (``grub/grub.cfg-10.18.1.18``).
+    """
+    base = config_dir(tftp_root, loaders[0]) if len(loaders) == 1 else tftp_root
     before = []
     after = []
     for change in plan:
         if not change.changed:
             continue
-        file_name = os.path.basename(change.path)
+        file_name = os.path.relpath(change.path, base)
         if change.replaced_kind == 'file':
             before.append('%s (%s): regular file\n' % (file_name, change.name))
         elif change.previous is not None:
             before.append('%s (%s) -> %s\n' % (file_name, change.name, change.previous))
         if change.target is not None:
             after.append('%s (%s) -> %s\n' % (file_name, change.name, change.target))
-    return _files.text_diff(''.join(before), ''.join(after), '%s/' % config_dir(tftp_root))
+    return _files.text_diff(''.join(before), ''.join(after), '%s/' % base)

@@ -7,13 +7,28 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: pxe_boot
-short_description: Point many nodes at a PXELINUX boot config in one call
+short_description: Point many nodes at a PXELINUX, GRUB or iPXE boot config in one call
 version_added: 0.1.0
 description:
   - Makes each node's PXELINUX pointer, C(pxelinux.cfg/<IP in upper-case hex>) (for example V(0A120112) for
     V(10.18.1.18)) and/or C(pxelinux.cfg/01-<mac>) (for example V(01-00-0d-b9-0a-12-34)), a relative symlink
     to the config O(boot), so that the node boots it on its next network boot.
-  - With O(state=absent) the pointers are removed and the nodes fall back to C(pxelinux.cfg/default).
+  - With O(loader) the same call also (or instead) makes the nodes' GRUB and iPXE pointers, each a relative
+    symlink to the config O(boot) in that loader's directory (written by M(cluster.netboot.pxe_config) with
+    the same O(loader)) - C(grub/grub.cfg-01-<mac>) and C(grub/grub.cfg-<dotted IP>) (for example
+    V(grub.cfg-10.18.1.18)), C(ipxe/<mac with dashes>.ipxe) (C(${mac:hexhyp}), for example
+    V(00-0d-b9-0a-12-34.ipxe)) and C(ipxe/<dotted IP>.ipxe) (C(${ip})). Every loader's O(boot) config must
+    exist before any pointer changes.
+  - "What the real loaders ask for (Debian 12, OVMF with Secure Boot, C(shimx64.efi) loading C(grubx64.efi) =
+    C(grubnetx64.efi.signed) from its own TFTP directory) - shim fetches C(grubx64.efi); Debian's signed network
+    GRUB 2.06 has the built-in prefix C((tftp,SERVER)/grub) and sources C(/grub/x86_64-efi/grub.cfg) when it
+    exists, else C(/grub/grub.cfg); it asks for no per-node name by itself. Only GRUB's C(normal) command
+    searches C(grub.cfg-01-<mac>) first. So C(grub/grub.cfg) is a small dispatcher - it turns
+    C($net_default_mac) (C(52:54:00:12:34:56)) into the dashed form with C(regexp) and sources
+    C(grub.cfg-01-<mac>), else C(grub.cfg-$net_default_ip), else C(default). iPXE's dispatcher
+    C(ipxe/boot.ipxe) runs C(chain ${mac:hexhyp}.ipxe || chain ${ip}.ipxe || chain default)."
+  - With O(state=absent) the pointers are removed and the nodes fall back to C(pxelinux.cfg/default)
+    (C(grub/default), C(ipxe/default) through the dispatchers).
   - The whole node list is handled in one pass, one C(readlink) per pointer; 10,000 nodes is normal input.
     For lists that long, O(nodes_file) or O(nodeset) avoid ansible-core's per-item cost of a long O(nodes) list.
   - A changed pointer is created under a temporary name and renamed over the old one, so a node never sees
@@ -53,9 +68,19 @@ options:
     description:
       - Which pointer each node gets. V(ip) the hex IP name, V(mac) the C(01-<mac>) name (PXELINUX tries it
         first), V(both) both names. Every node must have the address(es) the key names.
+      - For GRUB and iPXE the names differ, see the description; the key means the same address.
     type: str
     choices: [ip, mac, both]
     default: ip
+  loader:
+    description:
+      - The boot loader(s) whose pointers are made, all in one pass - V(pxelinux) in C(pxelinux.cfg/),
+        V(grub) in C(grub/), V(ipxe) in C(ipxe/). O(boot) names a config in each of those directories.
+    type: list
+    elements: str
+    choices: [pxelinux, grub, ipxe]
+    default: [pxelinux]
+    version_added: 0.2.0
   state:
     description:
       - V(present) points the nodes at O(boot); V(absent) removes their pointers.
@@ -102,6 +127,13 @@ EXAMPLES = r'''
     nodes_file: /etc/cluster/nodes.csv
     boot: orbit-2.0.0
     key: both
+
+- name: Point UEFI nodes (GRUB behind shim) and iPXE nodes at the same imaging spec, by MAC
+  cluster.netboot.pxe_boot:
+    nodes_file: /etc/cluster/nodes.csv
+    boot: orbit-2.0.0
+    key: mac
+    loader: [pxelinux, grub, ipxe]
 
 - name: Let the nodes boot their local disk again (pxelinux.cfg/default)
   cluster.netboot.pxe_boot:
@@ -191,6 +223,7 @@ def main() -> None:
             ip_start=dict(type='str'),
             boot=dict(type='str'),
             key=dict(type='str', choices=['ip', 'mac', 'both'], default='ip'),
+            loader=dict(type='list', elements='str', choices=list(_pxe.LOADERS), default=['pxelinux']),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             report=dict(type='str', choices=['all', 'changed'], default='all'),
             force=dict(type='bool', default=False),
@@ -213,10 +246,15 @@ def main() -> None:
         _nodes.check_unique(records)
         # One lock per TFTP root, shared with pxe_config: a config cannot vanish while nodes are pointed at it.
         with _files.locked_directory(root) as locked_since:
-            target = _pxe.boot_target(root, params['boot']) if params['state'] == 'present' else None
-            plan = _pxe.plan_pointers(root, records, params['key'], target, params['state'], params['force'])
+            loaders = list(dict.fromkeys(params['loader']))
+            plan = []
+            for loader in loaders:
+                target = _pxe.boot_target(root, params['boot'], loader) if params['state'] == 'present' else None
+                plan += _pxe.plan_pointers(root, records, params['key'], target, params['state'], params['force'],
+                                           loader)
             if not module.check_mode:
-                _pxe.remove_leftovers(root, locked_since)
+                for loader in loaders:
+                    _pxe.remove_leftovers(root, locked_since, loader)
                 _pxe.apply_pointers(plan)
     except NetbootError as exc:
         module.fail_json(msg=str(exc))
@@ -228,7 +266,7 @@ def main() -> None:
         summary=summary,
     )
     if module._diff:
-        result['diff'] = _pxe.pointer_diff(root, plan)
+        result['diff'] = _pxe.pointer_diff(root, plan, loaders)
     module.exit_json(**result)
 
 

@@ -7,11 +7,26 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: pxe_config
-short_description: Write a PXELINUX boot config into C(pxelinux.cfg/) from a structured spec
+short_description: Write a PXELINUX, GRUB or iPXE boot config from one structured spec
 version_added: 0.1.0
 description:
-  - Renders one PXELINUX configuration file, C(<tftp_root>/pxelinux.cfg/<name>), from a list of labels,
-    so that nodes can be pointed at it with M(cluster.netboot.pxe_boot).
+  - Renders one boot configuration file from a list of labels, so that nodes can be pointed at it with
+    M(cluster.netboot.pxe_boot). The same spec renders for three loaders (O(loader)) - a PXELINUX file
+    C(<tftp_root>/pxelinux.cfg/<name>), a GRUB config C(<tftp_root>/grub/<name>) or an iPXE script
+    C(<tftp_root>/ipxe/<name>).
+  - "GRUB and iPXE configs name every kernel and initrd with a leading C(/), the TFTP root, as PXELINUX reads
+    them. A label with O(labels[].localboot) renders C(exit) for both - GRUB on UEFI cannot C(localboot), and
+    C(exit) returns to the firmware, which boots the next entry of its boot order (the disk); chaining the
+    disk's EFI loader would need each node's ESP and another Secure Boot check, and iPXE's C(sanboot) works on
+    BIOS only. O(serial) becomes GRUB's C(serial --unit=PORT --speed=BAUD) with C(terminal_input) and
+    C(terminal_output); iPXE's console is fixed when iPXE is built, so the iPXE script leaves it out.
+    O(timeout) (tenths of a second) becomes GRUB's seconds, rounded up, and an iPXE C(menu) with C(choose);
+    without it both boot the default at once. O(labels[].ipappend) becomes C(${netX/...}) settings in iPXE."
+  - "Nothing is smuggled into a config through any field - line breaks are refused for every loader; a GRUB word
+    with characters outside letters, digits and C(_ . / , : = + @ % -) is single-quoted (no C($) expansion,
+    C(;), C({) or comment inside), and a single quote is refused; for iPXE, which expands C(${...}) everywhere
+    and has no literal quoting, C($ | & # \" ' \\) are refused. PXELINUX-only options (O(prompt), O(display),
+    O(ui), O(menu_title), and O(labels[].ipappend) for GRUB) are refused for the other loaders, not dropped."
   - Kernel, initrd and display files are checked to exist under O(tftp_root) before anything is written,
     following symlinks - a file linked from the root to a place outside it is refused, since C(tftpd --secure)
     cannot serve it (the node would get C(File not found)).
@@ -40,9 +55,19 @@ options:
       - The directory the TFTP server serves; C(pxelinux.cfg/) is created inside it when missing.
     type: path
     default: /srv/tftp
+  loader:
+    description:
+      - The boot loader the config is written for, and so its directory in O(tftp_root) - V(pxelinux)
+        C(pxelinux.cfg/), V(grub) C(grub/) (the built-in prefix of Debian's signed network GRUB),
+        V(ipxe) C(ipxe/).
+    type: str
+    choices: [pxelinux, grub, ipxe]
+    default: pxelinux
+    version_added: 0.2.0
   name:
     description:
-      - The config's file name inside C(pxelinux.cfg/), for example V(orbit-2.0.0) or V(default).
+      - The config's file name inside C(pxelinux.cfg/) (or the O(loader)'s directory), for example
+        V(orbit-2.0.0) or V(default).
       - A plain file name; C(/), C(..) and a leading C(.) are refused.
     type: str
     required: true
@@ -166,6 +191,14 @@ EXAMPLES = r'''
       - name: harddisk
         localboot: 0
 
+- name: GRUB (UEFI, Secure Boot) and iPXE nodes without a pointer go back to the firmware's boot order
+  cluster.netboot.pxe_config:
+    name: default
+    loader: "{{ item }}"
+    default: harddisk
+    labels: [{name: harddisk, localboot: 0}]
+  loop: [grub, ipxe]
+
 - name: Retire a config that no node points at any more
   cluster.netboot.pxe_config:
     name: orbit-1.9.0
@@ -189,7 +222,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cluster.netboot.plugins.module_utils import _files, _pxe
+from ansible_collections.cluster.netboot.plugins.module_utils import _bootconfig, _files, _pxe
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 LABEL_OPTIONS = dict(
@@ -215,9 +248,10 @@ def ensure_present(module: AnsibleModule, root: str, path: str) -> dict:
     config = _pxe.parse_config(
         params['default'], params['labels'], prompt=params['prompt'], timeout=params['timeout'],
         serial=params['serial'], display=params['display'], ui=params['ui'], menu_title=params['menu_title'])
+    _bootconfig.check_config(config, params['loader'])
     if params['validate_files']:
         _pxe.check_files(root, config)
-    text = _pxe.render_config(config)
+    text = _bootconfig.render(config, params['loader'])
     content = text.encode('utf-8')
     current = _pxe.config_file_state(path)
     if current.kind == 'other':
@@ -255,6 +289,7 @@ def main() -> None:
         argument_spec=dict(
             tftp_root=dict(type='path', default='/srv/tftp'),
             name=dict(type='str', required=True),
+            loader=dict(type='str', choices=list(_bootconfig.LOADER_NAMES), default='pxelinux'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             default=dict(type='str'),
             prompt=dict(type='int', choices=[0, 1]),
@@ -272,12 +307,13 @@ def main() -> None:
     )
     try:
         root = _pxe.check_tftp_root(module.params['tftp_root'])
-        name = _pxe.check_config_name(module.params['name'])
+        loader = module.params['loader']
+        name = _pxe.check_config_name(module.params['name'], loader)
         # Same lock as pxe_boot: a config is not removed while nodes are being pointed at it.
         with _files.locked_directory(root) as locked_since:
-            path = os.path.join(_pxe.check_config_dir(root), name)
+            path = os.path.join(_pxe.check_config_dir(root, loader), name)
             if not module.check_mode:
-                _pxe.remove_leftovers(root, locked_since)
+                _pxe.remove_leftovers(root, locked_since, loader)
             if module.params['state'] == 'present':
                 result = ensure_present(module, root, path)
             else:

@@ -252,3 +252,70 @@ def test_bad_input_fails_and_leaves_the_tree_byte_identical(lab, run_playbook, t
     assert tree_digest(lab.tftp_root) == before
     # The server still hands out what was there before.
     assert lab.fetch('pxelinux.cfg/0A4D000A') == lab.config('imaging')
+
+
+# The imaging spec every loader takes: GRUB has no IPAPPEND (put BOOTIF= in append for it).
+SHARED_LABELS = [{key: value for key, value in LABELS['imaging'][0].items() if key != 'ipappend'}] + LABELS['harddisk']
+
+
+def loader_play(lab, loaders, state='present'):
+    """pxe_config writes the imaging spec for every loader, pxe_boot points both nodes in one task."""
+    tasks = [{'name': 'Config %s' % loader,
+              'cluster.netboot.pxe_config': {'tftp_root': str(lab.tftp_root), 'name': 'imaging', 'loader': loader,
+                                             'default': 'imaging', 'serial': '0 115200', 'labels': SHARED_LABELS}}
+             for loader in loaders]
+    tasks.append({'name': 'Point',
+                  'cluster.netboot.pxe_boot': {'tftp_root': str(lab.tftp_root), 'nodes': [NODE10, NODE11],
+                                               'boot': 'imaging', 'key': 'both', 'state': state,
+                                               'loader': loaders}})
+    return [{'name': 'Loaders', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
+
+
+def test_grub_and_ipxe_fetch_their_per_node_files_by_the_names_they_ask_for(lab, run_playbook):
+    """The names Debian's signed GRUB (through its dispatcher) and iPXE request, served by the real in.tftpd.
+
+    GRUB asks with a leading slash (``/grub/grub.cfg-01-<mac>``, seen on the wire from a
+    Secure Boot OVMF VM); iPXE's dispatcher chains ``${mac:hexhyp}.ipxe`` and ``${ip}.ipxe``
+    relative to ``ipxe/``.
+    """
+    result = run_playbook(loader_play(lab, ['pxelinux', 'grub', 'ipxe']))
+    assert not result.failed, result
+    assert result.task('Point')['summary']['created'] == 12
+    grub = (lab.tftp_root / 'grub' / 'imaging').read_bytes()
+    ipxe = (lab.tftp_root / 'ipxe' / 'imaging').read_bytes()
+    assert b'  linux /vmlinuz console=ttyS0,115200 cnb.mode=imaging\n' in grub and b'  exit\n' in grub
+    assert ipxe.startswith(b'#!ipxe\n') and b'\nkernel /vmlinuz initrd=initrd.gz console=ttyS0' in ipxe
+    for node, hexhyp in ((NODE10, '02-00-4d-00-00-0a'), (NODE11, '02-00-4d-00-00-0b')):
+        assert lab.fetch('/grub/grub.cfg-01-%s' % hexhyp) == grub
+        assert lab.fetch('/grub/grub.cfg-%s' % node['ip']) == grub
+        assert lab.fetch('ipxe/%s.ipxe' % hexhyp) == ipxe
+        assert lab.fetch('ipxe/%s.ipxe' % node['ip']) == ipxe
+    # The kernel and initrd by the paths the configs give, from the TFTP root.
+    assert lab.fetch('/vmlinuz') == b'vmlinuz stand-in\n' and lab.fetch('/initrd.gz') == b'initrd.gz stand-in\n'
+    assert lab.booted_config(NODE10) == ('01-02-00-4d-00-00-0a', lab.config('imaging'))
+
+    # Gone from the server for every loader at once.
+    result = run_playbook(loader_play(lab, ['grub', 'ipxe'], state='absent'))
+    assert not result.failed, result
+    assert result.task('Point')['summary']['removed'] == 8
+    assert lab.fetch('/grub/grub.cfg-01-02-00-4d-00-00-0a') is None
+    assert lab.fetch('ipxe/10.77.0.10.ipxe') is None
+    assert lab.booted_config(NODE10) == ('01-02-00-4d-00-00-0a', lab.config('imaging'))
+
+
+def test_grub_pointer_failure_leaves_every_loader_byte_identical(lab, run_playbook):
+    """A boot config missing for one loader: no pointer of any loader changes, the server sends the same."""
+    assert not run_playbook(setup_play(lab)).failed
+    assert not run_playbook(boot_play(lab, 'ip')).failed
+    (lab.tftp_root / 'ipxe').mkdir(mode=0o755)
+    (lab.tftp_root / 'ipxe' / 'harddisk').write_bytes(b'#!ipxe\nexit\n')
+    before = tree_digest(lab.tftp_root)
+    play = [{'name': 'Bad', 'hosts': 'localhost', 'gather_facts': False, 'tasks': [{
+        'name': 'Point', 'cluster.netboot.pxe_boot': {
+            'tftp_root': str(lab.tftp_root), 'nodes': [NODE10, NODE11], 'boot': 'harddisk',
+            'loader': ['pxelinux', 'ipxe', 'grub']}}]}]
+    result = run_playbook(play)
+    assert result.failed and 'loader: grub' in result.task('Point')['msg']
+    assert tree_digest(lab.tftp_root) == before
+    assert lab.fetch('pxelinux.cfg/0A4D000A') == lab.config('imaging')
+    assert lab.fetch('ipxe/10.77.0.10.ipxe') is None

@@ -248,3 +248,47 @@ def test_leftovers_of_killed_runs_are_removed_but_not_in_check_mode(root):
     ended = run_module(pxe_boot.main, boot(root))
     assert not ended.failed
     assert sorted(os.listdir(cfg)) == ['0A120112', '0A120113', 'default', 'harddisk', 'orbit-2.0.0']
+
+
+def loader_root(root):
+    for loader in ('grub', 'ipxe'):
+        (root / loader).mkdir()
+        (root / loader / 'orbit-2.0.0').write_text('%s orbit\n' % loader)
+    return root
+
+
+def test_all_three_loaders_in_one_call(root):
+    loader_root(root)
+    args = boot(root, key='both', loader=['pxelinux', 'grub', 'ipxe'])
+    ended = run_module(pxe_boot.main, args, check_mode=True, diff=True)
+    assert ended.result['changed'] and ended.result['summary']['pointers'] == 12
+    assert 'grub/grub.cfg-10.18.1.18 (node1-2) -> orbit-2.0.0' in ended.result['diff']['after']
+    assert not os.path.lexists(root / 'grub' / 'grub.cfg-10.18.1.18')
+    ended = run_module(pxe_boot.main, args)
+    assert not ended.failed and ended.result['summary']['created'] == 12, ended.result
+    assert os.readlink(root / 'grub' / 'grub.cfg-10.18.1.18') == 'orbit-2.0.0'
+    assert os.readlink(root / 'grub' / 'grub.cfg-01-00-0d-b9-0a-12-35') == 'orbit-2.0.0'
+    assert os.readlink(root / 'ipxe' / '10.18.1.19.ipxe') == 'orbit-2.0.0'
+    assert os.readlink(root / 'ipxe' / '00-0d-b9-0a-12-34.ipxe') == 'orbit-2.0.0'
+    assert links(root) == {'01-00-0d-b9-0a-12-34': 'orbit-2.0.0', '01-00-0d-b9-0a-12-35': 'orbit-2.0.0',
+                           '0A120112': 'orbit-2.0.0', '0A120113': 'orbit-2.0.0'}
+    assert not run_module(pxe_boot.main, args).result['changed']
+    ended = run_module(pxe_boot.main, dict(args, state='absent'))
+    assert ended.result['summary']['removed'] == 12
+    assert os.listdir(root / 'grub') == ['orbit-2.0.0'] and os.listdir(root / 'ipxe') == ['orbit-2.0.0']
+
+
+def test_a_config_missing_for_one_loader_changes_nothing(root):
+    loader_root(root)
+    (root / 'ipxe' / 'orbit-2.0.0').unlink()
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root, loader=['pxelinux', 'grub', 'ipxe']))
+    assert ended.failed and 'loader: ipxe' in ended.result['msg']
+    assert tree_digest(root) == before
+
+
+def test_unknown_loader_is_refused(root):
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root, loader=['syslinux']))
+    assert ended.failed and 'syslinux' in ended.result['msg']
+    assert tree_digest(root) == before

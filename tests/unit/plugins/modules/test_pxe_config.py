@@ -218,3 +218,41 @@ def test_killed_runs_temp_config_is_removed_by_the_next_write(root):
     assert os.listdir(root / 'pxelinux.cfg') == [temp]
     ended = run_module(pxe_config.main, orbit(root))
     assert not ended.failed and os.listdir(root / 'pxelinux.cfg') == ['orbit-2.0.0']
+
+
+def for_loader(root, loader, **extra):
+    """The orbit spec without PXELINUX's PROMPT, which GRUB and iPXE refuse."""
+    args = orbit(root, loader=loader, **extra)
+    if 'prompt' not in extra:
+        del args['prompt']
+    return args
+
+
+@pytest.mark.parametrize('loader, first_line', [('grub', '# Managed'), ('ipxe', '#!ipxe')])
+def test_grub_and_ipxe_configs_go_to_their_directory(root, loader, first_line):
+    args = for_loader(root, loader)
+    ended = run_module(pxe_config.main, args)
+    assert not ended.failed and ended.result['changed'], ended.result
+    path = root / loader / 'orbit-2.0.0'
+    assert ended.result['path'] == str(path)
+    assert path.read_text() == ended.result['content']
+    assert ended.result['content'].startswith(first_line)
+    assert '/linux-orbit-pxe-2.6.20.4' in ended.result['content']
+    assert not (root / 'pxelinux.cfg').exists()
+    assert not run_module(pxe_config.main, args).result['changed']
+
+
+@pytest.mark.parametrize('loader, extra, message', [
+    ('grub', {'prompt': 1}, 'PXELINUX only'),
+    ('ipxe', {'labels': [{'name': 'boel', 'kernel': 'linux-orbit-pxe-2.6.20.4', 'append': 'root=${x}'}]}, 'iPXE'),
+    ('grub', {'labels': [{'name': 'boel', 'kernel': 'linux-orbit-pxe-2.6.20.4', 'append': "a'b"}]}, 'single quote'),
+    ('ipxe', {'labels': [{'name': 'boel', 'kernel': 'vmlinuz-missing'}]}, 'vmlinuz-missing'),
+    ('grub', {'labels': [{'name': 'boel', 'kernel': '../../etc/passwd'}]}, 'escapes'),
+])
+def test_grub_and_ipxe_bad_input_changes_nothing(root, loader, extra, message):
+    assert not run_module(pxe_config.main, for_loader(root, loader)).failed
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, for_loader(root, loader, **extra))
+    assert ended.failed
+    assert message in ended.result['msg']
+    assert tree_digest(root) == before
