@@ -25,6 +25,12 @@ seealso:
   - name: ClusterShell NodeSet syntax
     description: The range syntax, as the C(nodeset) command understands it.
     link: https://clustershell.readthedocs.io/en/latest/tools/nodeset.html
+  max_nodes:
+    description:
+      - The most node names the input may stand for. A longer range is refused at once, from its text,
+        before anything is expanded (one mistyped digit, V(n[1-99999999]), would otherwise take gigabytes).
+    type: int
+    default: 1000000
 requirements:
   - ClusterShell (on the controller)
 '''
@@ -50,9 +56,9 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _nodeset
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
-def nodeset_expand(pattern: object) -> list[str]:
+def nodeset_expand(pattern: object, max_nodes: int = _nodeset.DEFAULT_MAX_NODES) -> list[str]:
     try:
-        return _nodeset.expand(pattern)
+        return _nodeset.expand(pattern, max_nodes)
     except NetbootError as exc:
         raise AnsibleFilterError('nodeset_expand: %s' % exc) from None
 
