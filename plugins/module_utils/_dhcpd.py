@@ -25,8 +25,8 @@ from typing import NamedTuple
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _files
 from ansible_collections.cluster.netboot.plugins.module_utils._addresses import (
-    ipv4_network_bounds,
     ipv4_to_int_many,
+    node_ipv4_problems,
     network_from_mask,
     normalize_mac_many,
     parse_ipv4,
@@ -402,11 +402,9 @@ def subnets(config_path: str, skip: Iterable[str] = ()) -> list[str]:
 
 
 def check_in_subnets(records: Sequence[NodeRecord], networks: Sequence[str], config_path: str) -> None:
-    bounds = [ipv4_network_bounds(network) for network in networks]
-    for record, address in zip(records, ipv4_to_int_many(record.ip for record in records)):
-        if not any(first <= address <= last for first, last in bounds):
-            raise DhcpdError('%s (%s): %s is outside every subnet declared in %s (%s)'
-                             % (record.name, record.origin, record.ip, config_path, ', '.join(networks) or 'none'))
+    """Every address inside a declared subnet, and neither its network nor its broadcast address."""
+    for index, reason in node_ipv4_problems([record.ip for record in records], networks, 'declared in %s' % config_path):
+        raise DhcpdError('%s (%s): %s' % (records[index].name, records[index].origin, reason))
 
 
 def point_include(config_text: str, config_path: str, hosts_path: str, candidate_path: str) -> str:

@@ -14,7 +14,8 @@ description:
     file of ISC dhcpd, for thousands of hosts in one call.
   - Nothing reaches the live file before it is checked. Duplicate names, MACs or IPs (within the
     input, and between the input and the entries already in the file), addresses outside every
-    subnet of O(config), and values that could break out of the dhcpd syntax are refused. The
+    subnet of O(config) or that are a subnet's network or broadcast address, addresses and MACs no
+    node can have, and values that could break out of the dhcpd syntax are refused. The
     candidate file is then checked by C(dhcpd -t) together with the whole main configuration, and
     only then moved into place atomically. A refused change leaves the live file byte-identical.
   - The file is written in a stable order (by address), so unchanged input gives an identical file
@@ -55,14 +56,20 @@ options:
       name:
         description:
           - The host declaration name; with C(use-host-decl-names on) the node also receives it as its host name.
-          - Letters, digits, C(-) and C(_), parts joined by dots. Compared case-insensitively.
+          - Letters, digits, C(-) and C(_), parts of at most 63 characters joined by dots, 253 at most in all.
+            Compared case-insensitively.
         type: str
         required: true
       mac:
-        description: The MAC address, in any common notation (V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234)).
+        description:
+          - The MAC address, written as V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234) or V(000db90a1234).
+          - Other forms (a bare number such as V(1), groups of one digit) are refused, and so are the addresses no NIC
+            has - all zero, broadcast and multicast (the lowest bit of the first octet set).
         type: str
       ip:
-        description: The fixed IPv4 address.
+        description:
+          - The fixed IPv4 address. Never V(0.0.0.0/8), multicast, V(240.0.0.0/4) or V(255.255.255.255); with O(config),
+            never the network or broadcast address of the subnet it lies in.
         type: str
       hostname:
         description: An explicit C(option host-name) for this host.
@@ -80,7 +87,7 @@ options:
       - Either CSV whose header row names its columns among C(name), C(mac), C(ip), C(hostname),
         C(filename), C(next_server) (any order; blank lines and lines starting with C(#) are skipped),
         or a YAML or JSON list of mappings with those keys. The format follows the extension
-        (C(.csv), C(.json), C(.yml), C(.yaml)), otherwise the content.
+        (C(.csv), C(.json), C(.yml), C(.yaml)), otherwise the content. A byte order mark at its start is ignored.
     type: path
   state:
     description:
