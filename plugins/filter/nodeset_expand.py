@@ -19,18 +19,18 @@ options:
     description: A node range in ClusterShell NodeSet syntax; several ranges may be separated by commas.
     type: str
     required: true
-seealso:
-  - plugin: cluster.netboot.nodeset_fold
-    plugin_type: filter
-  - name: ClusterShell NodeSet syntax
-    description: The range syntax, as the C(nodeset) command understands it.
-    link: https://clustershell.readthedocs.io/en/latest/tools/nodeset.html
   max_nodes:
     description:
       - The most node names the input may stand for. A longer range is refused at once, from its text,
         before anything is expanded (one mistyped digit, V(n[1-99999999]), would otherwise take gigabytes).
     type: int
     default: 1000000
+seealso:
+  - plugin: cluster.netboot.nodeset_fold
+    plugin_type: filter
+  - name: ClusterShell NodeSet syntax
+    description: The range syntax, as the C(nodeset) command understands it.
+    link: https://clustershell.readthedocs.io/en/latest/tools/nodeset.html
 requirements:
   - ClusterShell (on the controller)
 '''

@@ -150,9 +150,8 @@ def test_networks_refuse_their_network_and_broadcast_address():
 
 def test_the_error_names_the_first_bad_row_of_a_file(tmp_path):
     path = tmp_path / 'nodes.csv'
-    path.write_text('name,ip,mac\n' + ''.join('n%d,10.0.%d.%d,02:00:00:00:%02x:%02x\n' % (i, i // 200, i % 200 + 1, i // 256, i % 256)
-                                             for i in range(500))
-                    + 'bad,10.9.9.9,01:00:5e:00:00:01\n')
+    rows = ['n%d,10.0.%d.%d,02:00:00:00:%02x:%02x\n' % (i, i // 200, i % 200 + 1, i // 256, i % 256) for i in range(500)]
+    path.write_text('name,ip,mac\n' + ''.join(rows) + 'bad,10.9.9.9,01:00:5e:00:00:01\n')
     with pytest.raises(NodeListError, match=r'nodes.csv line 502 \(bad\): .* is a multicast address'):
         nodes.load(nodes_file=str(path))
 
