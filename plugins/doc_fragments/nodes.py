@@ -56,13 +56,13 @@ options:
     type: str
 '''
 
-    # The bound on node ranges, for modules that take O(nodeset) (and document it themselves or above).
+    # The bound on node ranges: the modules' O(nodeset) and the nodeset filters.
     MAX_NODES = r'''
 options:
   max_nodes:
     description:
-      - The most nodes a O(nodeset) range may name. A longer range is refused at once, naming its size; the
-        size is read from the range's text, so a mistyped V(n[1-99999999]) costs neither time nor memory.
+      - The most nodes a node range may name. A longer range is refused at once, naming its size; the size is
+        read from the range's text, so a mistyped V(n[1-99999999]) costs neither time nor memory.
       - Raise it only for a range that really is that long (ClusterShell holds each name in memory).
     type: int
     default: 1000000

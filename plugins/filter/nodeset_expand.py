@@ -14,17 +14,13 @@ description:
   - Node groups (V(@name)) are refused; no group resolver or external command is ever run.
 author:
   - cluster.netboot contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - cluster.netboot.nodes.max_nodes
 options:
   _input:
     description: A node range in ClusterShell NodeSet syntax; several ranges may be separated by commas.
     type: str
     required: true
-  max_nodes:
-    description:
-      - The most node names the input may stand for. A longer range is refused at once, from its text,
-        before anything is expanded (one mistyped digit, V(n[1-99999999]), would otherwise take gigabytes).
-    type: int
-    default: 1000000
 seealso:
   - plugin: cluster.netboot.nodeset_fold
     plugin_type: filter

@@ -16,17 +16,13 @@ description:
   - Node groups (V(@name)) are refused; no group resolver or external command is ever run.
 author:
   - cluster.netboot contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - cluster.netboot.nodes.max_nodes
 options:
   _input:
     description: Node names or ranges.
     type: raw
     required: true
-  max_nodes:
-    description:
-      - The most node names the input may stand for. A longer range is refused at once, from its text,
-        before anything is expanded (one mistyped digit, V(n[1-99999999]), would otherwise take gigabytes).
-    type: int
-    default: 1000000
 seealso:
   - plugin: cluster.netboot.nodeset_expand
     plugin_type: filter
