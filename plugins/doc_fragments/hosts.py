@@ -22,14 +22,20 @@ options:
         description:
           - The host's name; the node also receives it as its host name (dhcpd with C(use-host-decl-names on),
             Kea's C(hostname)) unless O(hosts[].hostname) is set.
-          - Letters, digits, C(-) and C(_), parts joined by dots. Compared case-insensitively.
+          - Letters, digits, C(-) and C(_), parts of at most 63 characters joined by dots, 253 at most in all.
+            Compared case-insensitively.
         type: str
         required: true
       mac:
-        description: The MAC address, in any common notation (V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234)).
+        description:
+          - The MAC address, written as V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234) or V(000db90a1234).
+          - Other forms (a bare number such as V(1), groups of one digit) are refused, and so are the addresses no NIC
+            has - all zero, broadcast and multicast (the lowest bit of the first octet set).
         type: str
       ip:
-        description: The fixed IPv4 address.
+        description:
+          - The fixed IPv4 address. Never V(0.0.0.0/8), multicast, V(240.0.0.0/4) or V(255.255.255.255), and never
+            the network or broadcast address of the subnet it lies in.
         type: str
       hostname:
         description: An explicit host name for this host (dhcpd's C(option host-name), Kea's C(hostname)).

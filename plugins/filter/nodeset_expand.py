@@ -14,6 +14,8 @@ description:
   - Node groups (V(@name)) are refused; no group resolver or external command is ever run.
 author:
   - cluster.netboot contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - cluster.netboot.nodes.max_nodes
 options:
   _input:
     description: A node range in ClusterShell NodeSet syntax; several ranges may be separated by commas.
@@ -50,9 +52,9 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _nodeset
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
-def nodeset_expand(pattern: object) -> list[str]:
+def nodeset_expand(pattern: object, max_nodes: int = _nodeset.DEFAULT_MAX_NODES) -> list[str]:
     try:
-        return _nodeset.expand(pattern)
+        return _nodeset.expand(pattern, max_nodes)
     except NetbootError as exc:
         raise AnsibleFilterError('nodeset_expand: %s' % exc) from None
 

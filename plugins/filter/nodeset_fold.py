@@ -11,10 +11,13 @@ version_added: 0.1.0
 description:
   - Folds a list of node names (or ranges) into the shortest ClusterShell NodeSet form, for example
     V([node1, node2, node3, node4, node8]) into V(node[1-4,8]).
-  - A string input is split on commas and white space.
+  - A string input is split on commas and white space. A list holds node names or ranges, each a string
+    without white space; anything else (a mapping, a name with a space) is refused, never turned into a string.
   - Node groups (V(@name)) are refused; no group resolver or external command is ever run.
 author:
   - cluster.netboot contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - cluster.netboot.nodes.max_nodes
 options:
   _input:
     description: Node names or ranges.
@@ -44,17 +47,20 @@ _value:
   sample: node[1-4,8]
 '''
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _nodeset
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
-def nodeset_fold(names: object) -> str:
-    if not isinstance(names, str) and not hasattr(names, '__iter__'):
+def nodeset_fold(names: object, max_nodes: int = _nodeset.DEFAULT_MAX_NODES) -> str:
+    # A generator (from map()) is fine; a mapping is not a list of names.
+    if isinstance(names, Mapping) or not (isinstance(names, str) or hasattr(names, '__iter__')):
         raise AnsibleFilterError('nodeset_fold: expected a list of node names or a string, got %r' % (names,))
     try:
-        return _nodeset.fold(names)  # type: ignore[arg-type]
+        return _nodeset.fold(names, max_nodes)  # type: ignore[arg-type]
     except NetbootError as exc:
         raise AnsibleFilterError('nodeset_fold: %s' % exc) from None
 

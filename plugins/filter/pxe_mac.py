@@ -9,9 +9,11 @@ name: pxe_mac
 short_description: The PXELINUX config file name of a MAC address (C(01-) and lower case, dashes)
 version_added: 0.1.0
 description:
-  - Turns a MAC address in any common notation (V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234),
-    V(000db90a1234)) into the name PXELINUX asks for first in C(pxelinux.cfg/), the ARP hardware type
+  - Turns a MAC address in one of the written notations (V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34),
+    V(000d.b90a.1234), V(000db90a1234)) into the name PXELINUX asks for first in C(pxelinux.cfg/), the ARP hardware type
     C(01) followed by the address in lower case with dashes, for example V(01-00-0d-b9-0a-12-34).
+  - Anything else is refused, a bare number such as V(1) or groups of one digit included, and so are the
+    addresses no NIC has, all zero, broadcast and multicast (the lowest bit of the first octet set).
 author:
   - cluster.netboot contributors (!UNKNOWN)
 options:

@@ -53,8 +53,14 @@ options:
         V(10.10.{x}.{y}).
       - C(ip_start) - instead of C(ip), the first of consecutive addresses given
         to the group's hosts in range (or file) order.
+      - C(network) - the group's IPv4 network in CIDR form, with C(ip) or C(ip_start), for example
+        V(10.10.0.0/16). Every address the group gives must lie inside it and be neither its network
+        address nor its broadcast address. With or without it, addresses no node can have are refused
+        (V(0.0.0.0/8), multicast V(224.0.0.0/4), V(240.0.0.0/4), V(255.255.255.255)).
       - C(mac_file) - a file with C(name) and C(mac) columns (CSV with that header row,
-        or a YAML or JSON list of mappings), relative to the inventory file. Rows for hosts of
+        or a YAML or JSON list of mappings), relative to the inventory file. MACs are written as
+        V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234) or V(000db90a1234); other forms
+        and the addresses no NIC has (all zero, broadcast, multicast) are refused. Rows for hosts of
         other groups are ignored, so one file can serve several groups; a row that names no
         host of the inventory is reported as a warning.
       - C(vars) - a mapping of group variables.
@@ -64,6 +70,13 @@ options:
         format specification pads, as in V(n{x:02d}).
     type: dict
     default: {}
+  max_nodes:
+    description:
+      - The most hosts one group's C(nodes), or one C(nodes_file), may name. A longer range is refused
+        at once, naming its size; the size is read from the range's text, so a mistyped
+        V(n[1-99999999]) costs neither time nor memory.
+    type: int
+    default: 1000000
 notes:
   - >-
     Enable it through the P(ansible.builtin.auto#inventory) plugin (on by default) or by
@@ -72,6 +85,8 @@ notes:
     (a C(.csv) MAC file is read as an INI inventory of odd host names). Keep node and MAC
     files outside such a directory, or give them an extension Ansible ignores there, such
     as C(.txt).
+  - Node and MAC files are read as UTF-8; a byte order mark at the start is ignored.
+  - Host names are at most 253 characters, each dot-separated part at most 63.
   - A host in several groups gets its address and MAC from whichever group gives them;
     two groups giving one host different values is an error, as are two hosts with the
     same address or MAC.
@@ -152,7 +167,7 @@ except ImportError:
     Origin = None
 
 SUFFIXES = ('.netboot.yml', '.netboot.yaml')
-GROUP_KEYS = ('nodes', 'nodes_file', 'name', 'ip', 'ip_start', 'mac_file', 'vars', 'children')
+GROUP_KEYS = ('nodes', 'nodes_file', 'name', 'ip', 'ip_start', 'network', 'mac_file', 'vars', 'children')
 TEMPLATE_FIELDS = ('x', 'y', 'z', 'index')
 COORDINATE_NAMES = ('x', 'y', 'z')
 _COORDINATE_LINE = re.compile(r'\d+(?:(?:\s*,\s*|\s+)\d+)*')
@@ -256,14 +271,24 @@ def _key(mapping: Mapping, name: str) -> object:
     return name
 
 
-def read_node_file(path: str, name_template: str | None) -> list[tuple[str, tuple[int, ...], str]]:
+def _expand(pattern: str, max_nodes: int) -> list[tuple[str, tuple[int, ...]]]:
+    """A range's hosts with their coordinates; ranges over max_nodes and names no host can have are refused."""
+    expanded = _nodeset.expand_indexed(pattern, max_nodes)
+    for name, _coordinates in expanded:
+        problem = _nodes.check_node_name(name)
+        if problem:
+            raise ValueError(problem)
+    return expanded
+
+
+def read_node_file(path: str, name_template: str | None,
+                   max_nodes: int = _nodeset.DEFAULT_MAX_NODES) -> list[tuple[str, tuple[int, ...], str]]:
     """One node per line: coordinates (needs ``name_template``) or a name or range.
 
-    Returns (name, coordinates, origin) in file order.
+    Returns (name, coordinates, origin) in file order; at most ``max_nodes`` in all.
     """
     try:
-        with open(path, 'rb') as handle:
-            text = handle.read().decode('utf-8')
+        text = _nodes.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise InventorySourceError('cannot read node file %s: %s' % (path, exc)) from None
     entries = []
@@ -281,18 +306,20 @@ def read_node_file(path: str, name_template: str | None) -> list[tuple[str, tupl
                     raise ValueError('coordinates %r need the group\'s name template (for example name: "node{x}-{y}.grid")'
                                      % line)
                 name = render(name_template, coordinates, 'coordinates %r' % line)
-                expanded = _nodeset.expand_indexed(name)
+                expanded = _expand(name, max_nodes)
                 if len(expanded) != 1 or expanded[0][0] != name:
                     raise ValueError('name template %r made %r, which is not one node name' % (name_template, name))
             else:
-                expanded = _nodeset.expand_indexed(line)
+                expanded = _expand(line, max_nodes)
         except (ValueError, NetbootError) as exc:
             raise InventorySourceError('%s: %s' % (origin, exc)) from None
         entries.extend((name, coordinates, origin) for name, coordinates in expanded)
+        if len(entries) > max_nodes:
+            raise InventorySourceError('%s: the file names more than max_nodes (%d) nodes' % (origin, max_nodes))
     return entries
 
 
-def _group_nodes(source: _Source, spec: Mapping, label: str) -> list[tuple[str, tuple[int, ...], str]]:
+def _group_nodes(source: _Source, spec: Mapping, label: str, max_nodes: int) -> list[tuple[str, tuple[int, ...], str]]:
     has_nodes, has_file = 'nodes' in spec, 'nodes_file' in spec
     if has_nodes and has_file:
         raise source.error(_key(spec, 'nodes_file'), label, 'give nodes or nodes_file, not both')
@@ -306,10 +333,15 @@ def _group_nodes(source: _Source, spec: Mapping, label: str) -> list[tuple[str, 
         if not isinstance(ranges, list) or not ranges or not all(isinstance(item, str) for item in ranges):
             raise source.error(key, label + '.nodes', 'must be a node range or a list of node ranges, got %r' % (spec['nodes'],))
         origin = source.where(key)
+        entries: list[tuple[str, tuple[int, ...], str]] = []
         try:
-            return [(name, coordinates, origin) for item in ranges for name, coordinates in _nodeset.expand_indexed(item)]
-        except NetbootError as exc:
+            for item in ranges:
+                entries.extend((name, coordinates, origin) for name, coordinates in _expand(item, max_nodes))
+                if len(entries) > max_nodes:
+                    raise ValueError('the ranges name more than max_nodes (%d) nodes' % max_nodes)
+        except (ValueError, NetbootError) as exc:
             raise source.error(key, label + '.nodes', str(exc)) from None
+        return entries
     if has_file:
         key = _key(spec, 'nodes_file')
         if not isinstance(spec['nodes_file'], str) or not spec['nodes_file'].strip():
@@ -321,7 +353,7 @@ def _group_nodes(source: _Source, spec: Mapping, label: str) -> list[tuple[str, 
             except ValueError as exc:
                 raise source.error(_key(spec, 'name'), label + '.name', str(exc)) from None
         try:
-            return read_node_file(source.resolve(spec['nodes_file']), name_template)
+            return read_node_file(source.resolve(spec['nodes_file']), name_template, max_nodes)
         except InventorySourceError as exc:
             raise source.error(key, label + '.nodes_file', str(exc)) from None
     return []
@@ -331,6 +363,25 @@ def _group_addresses(source: _Source, spec: Mapping, label: str,
                      nodes: list[tuple[str, tuple[int, ...], str]]) -> tuple[list[str | None], str]:
     if 'ip' in spec and 'ip_start' in spec:
         raise source.error(_key(spec, 'ip_start'), label, 'give ip or ip_start, not both')
+    networks = None
+    if 'network' in spec:
+        if 'ip' not in spec and 'ip_start' not in spec:
+            raise source.error(_key(spec, 'network'), label + '.network', 'only goes with ip or ip_start')
+        try:
+            networks = [_addresses.parse_ipv4_network(spec['network'])]
+        except NetbootError as exc:
+            raise source.error(_key(spec, 'network'), label + '.network', str(exc)) from None
+    addresses, key = _group_address_list(source, spec, label, nodes)
+    if key is None:
+        return addresses, ''
+    for index, reason in _addresses.node_ipv4_problems(addresses, networks):
+        raise source.error(key, label + ('.ip' if 'ip' in spec else '.ip_start'), 'host %s: %s' % (nodes[index][0], reason))
+    return addresses, source.where(key)
+
+
+def _group_address_list(source: _Source, spec: Mapping, label: str,
+                        nodes: list[tuple[str, tuple[int, ...], str]]) -> tuple[list[str | None], object]:
+    """The group's addresses, one per node (None without ip or ip_start), and the key that gave them."""
     if 'ip' in spec:
         key = _key(spec, 'ip')
         try:
@@ -344,16 +395,16 @@ def _group_addresses(source: _Source, spec: Mapping, label: str,
                     raise ValueError('host %s: %s' % (name, exc)) from None
         except ValueError as exc:
             raise source.error(key, label + '.ip', str(exc)) from None
-        return addresses, source.where(key)
+        return addresses, key
     if 'ip_start' in spec:
         key = _key(spec, 'ip_start')
         if not nodes:
             raise source.error(key, label + '.ip_start', 'the group has no nodes of its own to number')
         try:
-            return list(_addresses.consecutive_ipv4(spec['ip_start'], len(nodes))), source.where(key)
+            return list(_addresses.consecutive_ipv4(spec['ip_start'], len(nodes))), key
         except NetbootError as exc:
             raise source.error(key, label + '.ip_start', str(exc)) from None
-    return [None] * len(nodes), ''
+    return [None] * len(nodes), None
 
 
 def _read_mac_file(source: _Source, spec: Mapping, label: str) -> tuple[str, dict[str, tuple[str, str]]]:
@@ -392,7 +443,7 @@ def _check_no_loops(source: _Source, plan: Plan, children_keys: Mapping[str, obj
         visit(name, [name])
 
 
-def build_plan(config: Mapping, path: str) -> Plan:
+def build_plan(config: Mapping, path: str, max_nodes: int = _nodeset.DEFAULT_MAX_NODES) -> Plan:
     """Everything the file declares, checked, in the file's order. Raises InventorySourceError."""
     source = _Source(path)
     plan = Plan()
@@ -420,7 +471,7 @@ def build_plan(config: Mapping, path: str) -> Plan:
             raise source.error(group_key, label, 'declares no nodes, nodes_file or children')
         group = PlannedGroup(name=str(group_key))
 
-        nodes = _group_nodes(source, spec, label)
+        nodes = _group_nodes(source, spec, label, max_nodes)
         seen: dict[str, str] = {}
         for name, _coordinates, origin in nodes:
             if name in seen:
@@ -516,7 +567,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                                                           % (raw['groups'],))))
         config = self._read_config_data(path)
         try:
-            plan = build_plan(config, path)
+            plan = build_plan(config, path, self.get_option('max_nodes'))
         except NetbootError as exc:
             raise AnsibleParserError(str(exc)) from None
         for warning in plan.warnings:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import socket
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import AddressError
 
@@ -73,18 +73,46 @@ def consecutive_ipv4(start: object, count: int) -> list[str]:
     return [int_to_ipv4(first + offset) for offset in range(count)]
 
 
+# The notations a MAC is written in: six two-digit groups with one separator
+# throughout (00:0D:B9:0A:12:34, 00-0d-b9-0a-12-34), Cisco's three dotted groups
+# of four (000d.b90a.1234), or the twelve digits alone (000db90a1234). netaddr
+# reads more (a bare number '1', groups of one digit), and so a typo - a digit
+# dropped - would quietly name another NIC.
+_MAC_NOTATION = re.compile(r'(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}'
+                           r'|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}'
+                           r'|[0-9A-Fa-f]{12})\Z')
+
+
+def _check_nic_mac(mac: str, value: object) -> str:
+    """``mac`` (canonical) if a NIC can have it: not all zero, not a group (multicast, broadcast) address."""
+    if mac == 'ff:ff:ff:ff:ff:ff':
+        raise AddressError('MAC address %r is the broadcast address, which no NIC has' % (value,))
+    if mac == '00:00:00:00:00:00':
+        raise AddressError('MAC address %r is all zero, which no NIC has' % (value,))
+    if int(mac[:2], 16) & 1:
+        # The I/G bit: set in every group address, never in a NIC's own.
+        raise AddressError('MAC address %r is a multicast address (the first octet is odd), which no NIC has' % (value,))
+    return mac
+
+
 def normalize_mac(value: object) -> str:
-    """Any common 48-bit MAC notation -> lower case, colon separated."""
+    """A NIC's MAC in a written notation -> lower case, colon separated.
+
+    Accepted: ``00:0D:B9:0A:12:34``, ``00-0d-b9-0a-12-34``, ``000d.b90a.1234``
+    and ``000db90a1234``, with white space around. Refused: every other form,
+    and the addresses no NIC has (all zero, broadcast, multicast).
+    """
     _require_netaddr()
-    text = str(value).strip() if value is not None else ''
+    text = str(value).strip() if isinstance(value, str) else ''
+    if not _MAC_NOTATION.match(text):
+        hint = ' (quote MAC addresses in YAML: an unquoted one can be read as a number)' if isinstance(value, int) else ''
+        raise AddressError('invalid MAC address %r: write it as 00:0d:b9:0a:12:34, 00-0d-b9-0a-12-34, '
+                           '000d.b90a.1234 or 000db90a1234%s' % (value, hint))
     try:
-        eui = netaddr.EUI(text)
+        eui = netaddr.EUI(text, version=48, dialect=netaddr.mac_unix_expanded)
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise AddressError('invalid MAC address %r' % (value,)) from None
-    if eui.version != 48:
-        raise AddressError('invalid MAC address %r: not a 48-bit MAC' % (value,))
-    eui.dialect = netaddr.mac_unix_expanded
-    return str(eui).lower()
+    return _check_nic_mac(str(eui).lower(), value)
 
 
 def pxe_mac(value: object) -> str:
@@ -190,9 +218,9 @@ def normalize_mac_many(values: Iterable[object]) -> list[str]:
     result = []
     for value in values:
         if isinstance(value, str) and _CANONICAL_MAC.match(value):
-            result.append(value)
+            result.append(_check_nic_mac(value, value))
         elif isinstance(value, str) and _SEPARATED_MAC.match(value):
-            result.append(value.lower().replace('-', ':'))
+            result.append(_check_nic_mac(value.lower().replace('-', ':'), value))
         else:
             result.append(normalize_mac(value))
     return result
@@ -213,3 +241,46 @@ def ipv4_network_bounds(network: object) -> tuple[int, int]:
     _require_netaddr()
     parsed = netaddr.IPNetwork(parse_ipv4_network(network), 4)
     return int(parsed.first), int(parsed.last)
+
+
+def node_ipv4_problems(addresses: Sequence[object], networks: Sequence[str] | None = None,
+                       networks_label: str = 'given') -> Iterator[tuple[int, str]]:
+    """``(index, reason)`` for every address in ``addresses`` that no node can have, in order.
+
+    Never a node's: 0.0.0.0/8 ("this network"), multicast 224.0.0.0/4, the
+    reserved 240.0.0.0/4 with the limited broadcast 255.255.255.255. With
+    ``networks`` (CIDR), an address must lie inside one of them and be neither
+    its network nor its broadcast address (a /31 or /32 has neither, RFC 3021).
+    ``networks_label`` says where the networks come from, for the message.
+    This is the one check; modules, the inventory and dhcpd_host all use it.
+    """
+    bounds = []
+    for network in networks or ():
+        first, last = ipv4_network_bounds(network)
+        bounds.append((first, last, parse_ipv4_network(network), last - first >= 3))
+    for index, (value, number) in enumerate(zip(addresses, ipv4_to_int_many(addresses))):
+        address = parse_ipv4(value) if not isinstance(value, str) or not _CANONICAL_IPV4.match(value) else value
+        first_octet = number >> 24
+        if first_octet == 0:
+            yield index, '%s is in 0.0.0.0/8 (this network), which no node can have' % address
+        elif number == 0xFFFFFFFF:
+            yield index, '%s is the limited broadcast address, which no node can have' % address
+        elif 224 <= first_octet <= 239:
+            yield index, '%s is a multicast address, which no node can have' % address
+        elif first_octet >= 240:
+            yield index, '%s is in the reserved 240.0.0.0/4, which no node can have' % address
+        elif networks is not None:
+            inside = next((bound for bound in bounds if bound[0] <= number <= bound[1]), None)
+            if inside is None:
+                yield index, '%s is outside every subnet %s (%s)' % (
+                    address, networks_label, ', '.join(bound[2] for bound in bounds) or 'none')
+            elif inside[3] and number == inside[0]:
+                yield index, '%s is the network address of %s, which no node can have' % (address, inside[2])
+            elif inside[3] and number == inside[1]:
+                yield index, '%s is the broadcast address of %s, which no node can have' % (address, inside[2])
+
+
+def check_node_ipv4(address: object, networks: Sequence[str] | None = None, networks_label: str = 'given') -> None:
+    """Raise AddressError when no node can have ``address`` (see :func:`node_ipv4_problems`)."""
+    for _index, reason in node_ipv4_problems([address], networks, networks_label):
+        raise AddressError(reason)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _files, _nodes
 from ansible_collections.cluster.netboot.plugins.module_utils._addresses import (
-    ipv4_network_bounds,
     ipv4_to_int_many,
+    node_ipv4_problems,
     parse_ipv4,
 )
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import FileStateError, NetbootError
@@ -208,9 +208,6 @@ def plan_hosts(existing: Sequence[NodeRecord], wanted: Sequence[NodeRecord], sta
 
 
 def check_in_subnets(records: Sequence[NodeRecord], networks: Sequence[str], config_path: str) -> None:
-    """Every address inside one of ``networks`` (CIDR), or an error naming the host and the networks."""
-    bounds = [ipv4_network_bounds(network) for network in networks]
-    for record, address in zip(records, ipv4_to_int_many(record.ip for record in records)):
-        if not any(first <= address <= last for first, last in bounds):
-            raise HostsError('%s: %s is outside every subnet declared in %s (%s)'
-                             % (where(record), record.ip, config_path, ', '.join(networks) or 'none'))
+    """Every address inside one of ``networks`` (CIDR), and neither its network nor its broadcast address."""
+    for index, reason in node_ipv4_problems([record.ip for record in records], networks, 'declared in %s' % config_path):
+        raise HostsError('%s: %s' % (where(records[index]), reason))

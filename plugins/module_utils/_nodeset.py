@@ -2,10 +2,17 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Node ranges (``node[1-4,8]``, ``node[1-20]-[1-20].grid``), parsed by ClusterShell only."""
+"""Node ranges (``node[1-4,8]``, ``node[1-20]-[1-20].grid``), parsed by ClusterShell only.
+
+ClusterShell builds every range in memory while it parses (``n[1-99999999]``,
+one mistyped digit, holds gigabytes before anything can look at it), so the size
+of a range is first read from its text and a range over ``max_nodes`` is refused
+before ClusterShell sees it.
+"""
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Iterable
 
@@ -22,15 +29,64 @@ else:
     CLUSTERSHELL_IMPORT_ERROR = None
 
 
+# The default limit on the names one range (or one list of ranges) may expand to:
+# ten times a large cluster, and still a few hundred MB of ClusterShell's sets.
+DEFAULT_MAX_NODES = 1_000_000
+
+_BRACKETS = re.compile(r'\[([^\[\]]*)\]')
+# One element of a bracket, as ClusterShell reads it: 7, 1-400, 1-400/2 (white space allowed).
+_SUBRANGE = re.compile(r'\s*(\d+)\s*(?:-\s*(\d+)\s*(?:/\s*(\d+)\s*)?)?\Z')
+
+
+def _subrange_size(text: str) -> int:
+    match = _SUBRANGE.match(text)
+    if match is None:
+        # Negative numbers and malformed elements: ClusterShell refuses most of them; this
+        # bound is only there so that nothing it might still accept gets past unbounded.
+        return sum(int(number) for number in re.findall(r'\d+', text)) + 1
+    first, last, step = match.groups()
+    if last is None:
+        return 1
+    return max(0, (int(last) - int(first)) // max(1, int(step or 1)) + 1)
+
+
+def size(pattern: str) -> int:
+    """How many names ``pattern`` expands to, read from its text without expanding it.
+
+    Exact for a union of ranges without overlap (``node[1-20]-[1-20].grid,n[8-11]``),
+    an upper bound when ranges overlap or the ``!``, ``&`` and ``^`` operators are used.
+    """
+    total, depth, term = 0, 0, []
+    for char in pattern + ',':
+        depth += {'[': 1, ']': -1}.get(char, 0)
+        if depth == 0 and char in ',!&^':
+            product = 1
+            for body in _BRACKETS.findall(''.join(term)):
+                product *= sum(_subrange_size(element) for element in body.split(','))
+            total += product
+            term = []
+        else:
+            term.append(char)
+    return total
+
+
+def _check_size(pattern: str, max_nodes: int) -> None:
+    count = size(pattern)
+    if count > max_nodes:
+        raise NodeSetError('node range %r names %d nodes, more than max_nodes (%d); '
+                           'raise max_nodes if that is really meant' % (pattern, count, max_nodes))
+
+
 def _require_clustershell() -> None:
     if not HAS_CLUSTERSHELL:
         raise NodeSetError('the ClusterShell Python library is required on the host that runs this plugin')
 
 
-def _nodeset(pattern: object) -> NodeSet:
+def _nodeset(pattern: object, max_nodes: int) -> NodeSet:
     _require_clustershell()
     if not isinstance(pattern, str) or not pattern.strip():
         raise NodeSetError('node range must be a non-empty string, got %r' % (pattern,))
+    _check_size(pattern.strip(), max_nodes)
     try:
         # No group resolver: '@group' must never run the external commands of groups.conf.
         nodes = NodeSet(pattern.strip(), resolver=RESOLVER_NOGROUP)
@@ -41,23 +97,31 @@ def _nodeset(pattern: object) -> NodeSet:
     return nodes
 
 
-def expand(pattern: object) -> list[str]:
+def expand(pattern: object, max_nodes: int = DEFAULT_MAX_NODES) -> list[str]:
     """``node[1-3]`` -> ``['node1', 'node2', 'node3']`` in ClusterShell's sorted order."""
-    return list(_nodeset(pattern))
+    return list(_nodeset(pattern, max_nodes))
 
 
-def fold(names: Iterable[object] | str) -> str:
-    """``['node1', 'node2', 'node3', 'node8']`` -> ``node[1-3,8]``."""
+def fold(names: Iterable[object] | str, max_nodes: int = DEFAULT_MAX_NODES) -> str:
+    """``['node1', 'node2', 'node3', 'node8']`` -> ``node[1-3,8]``.
+
+    A string is split on commas and white space; a list holds node names or
+    ranges, each a string without white space (a mapping is not a node name).
+    """
     _require_clustershell()
     if isinstance(names, str):
         names = [part for part in names.replace(',', ' ').split() if part]
     result = NodeSet(resolver=RESOLVER_NOGROUP)
     for name in names:
-        result.update(_nodeset(str(name)))
+        if not isinstance(name, str) or any(char.isspace() or ord(char) < 32 for char in name):
+            raise NodeSetError('%r is not a node name or range (a string without white space)' % (name,))
+        result.update(_nodeset(name, max_nodes))
+        if len(result) > max_nodes:
+            raise NodeSetError('the names to fold are more than max_nodes (%d)' % max_nodes)
     return str(result)
 
 
-def expand_indexed(pattern: object) -> list[tuple[str, tuple[int, ...]]]:
+def expand_indexed(pattern: object, max_nodes: int = DEFAULT_MAX_NODES) -> list[tuple[str, tuple[int, ...]]]:
     """``node[1-2]-[1-2].grid`` -> ``[('node1-1.grid', (1, 1)), ('node1-2.grid', (1, 2)), ...]``.
 
     The indices are the numbers ClusterShell sees in each name, left to right,
@@ -66,7 +130,7 @@ def expand_indexed(pattern: object) -> list[tuple[str, tuple[int, ...]]]:
     Zero-padded names stay padded (``n[01-10]`` -> ``n01``), their indices are
     plain integers. Same names, same order as :func:`expand`.
     """
-    nodes = _nodeset(pattern)
+    nodes = _nodeset(pattern, max_nodes)
     # NodeSetBase._iter() is the (name pattern, index vector) walk that
     # NodeSet.__iter__ itself formats names from; ClusterShell has no public
     # accessor for the indices. tests/unit pins the behaviour we rely on.
@@ -77,20 +141,22 @@ def expand_indexed(pattern: object) -> list[tuple[str, tuple[int, ...]]]:
     return result
 
 
-def expand_list(nodes: object, what: str = 'nodes') -> list[str]:
+def expand_list(nodes: object, what: str = 'nodes', max_nodes: int = DEFAULT_MAX_NODES) -> list[str]:
     """A NodeSet string, or a list of names and NodeSet strings -> names in the given order.
 
     A node named twice (across the list's items) is an error: commands that take
-    the list would run twice on it.
+    the list would run twice on it. All items together name at most ``max_nodes``.
     """
     if isinstance(nodes, str):
-        names = expand(nodes)
+        names = expand(nodes, max_nodes)
     elif isinstance(nodes, (list, tuple)):
         names = []
         for item in nodes:
             if not isinstance(item, str):
                 raise NodeSetError('%s must be names or node ranges (strings), got %r' % (what, item))
-            names.extend(expand(item))
+            names.extend(expand(item, max_nodes))
+            if len(names) > max_nodes:
+                raise NodeSetError('%s name more than max_nodes (%d) nodes' % (what, max_nodes))
     else:
         raise NodeSetError('%s must be a node range string or a list, got %r' % (what, nodes))
     if not names:

@@ -14,7 +14,8 @@ description:
     file of ISC dhcpd, for thousands of hosts in one call.
   - Nothing reaches the live file before it is checked. Duplicate names, MACs or IPs (within the
     input, and between the input and the entries already in the file), addresses outside every
-    subnet of O(config), and values that could break out of the dhcpd syntax are refused. The
+    subnet of O(config) or that are a subnet's network or broadcast address, addresses and MACs no
+    node can have, and values that could break out of the dhcpd syntax are refused. The
     candidate file is then checked by C(dhcpd -t) together with the whole main configuration, and
     only then moved into place atomically. A refused change leaves the live file byte-identical.
   - The file is written in a stable order (by address), so unchanged input gives an identical file

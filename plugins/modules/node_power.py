@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
+  - cluster.netboot.nodes.max_nodes
 attributes:
   check_mode:
     support: full
@@ -50,10 +51,10 @@ options:
         type: str
         required: true
       ip:
-        description: The node's IPv4 address (C({ip}) in templates).
+        description: The node's IPv4 address (C({ip}) in templates); the addresses no node can have are refused.
         type: str
       mac:
-        description: The node's MAC address (C({mac}) in templates).
+        description: The node's MAC address (C({mac}) in templates), written as for M(cluster.netboot.pxe_boot).
         type: str
       bmc:
         description: The node's BMC host name or address (C({bmc}), the default O(address) and O(redfish_url)).
@@ -286,23 +287,16 @@ summary:
   sample: {nodes: 400, changed: 398, failed: 2, 'on': 398, 'off': 0, unknown: 2}
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _files, _nodes, _power
-from ansible_collections.cluster.netboot.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
-from ansible_collections.cluster.netboot.plugins.module_utils._nodeset import CLUSTERSHELL_IMPORT_ERROR, HAS_CLUSTERSHELL
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            # Node keys are checked by _nodes (unknown keys, addresses): suboptions in the argument
-            # spec cost ansible-core per node on long lists.
-            nodes=dict(type='list', elements='dict'),
-            nodes_file=dict(type='path'),
-            nodeset=dict(type='str'),
-            ip_start=dict(type='str'),
+            _nodes.argument_spec(),
             state=dict(type='str', required=True, choices=list(_power.STATES)),
             driver=dict(type='str', required=True, choices=list(_power.DRIVERS)),
             address=dict(type='str', default='{bmc}'),
@@ -323,20 +317,14 @@ def main() -> None:
             cycle_delay=dict(type='float', default=5),
             parallel=dict(type='int', default=16),
         ),
-        mutually_exclusive=[('nodes', 'nodes_file', 'nodeset')],
-        required_one_of=[('nodes', 'nodes_file', 'nodeset')],
-        required_by={'ip_start': 'nodeset'},
         required_if=[('driver', 'command', ('commands',))],
         supports_check_mode=True,
+        **_nodes.ARGUMENT_RULES,
     )
     params = module.params
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
-    if params['nodeset'] is not None and not HAS_CLUSTERSHELL:
-        module.fail_json(msg=missing_required_lib('ClusterShell'), exception=CLUSTERSHELL_IMPORT_ERROR)
+    _nodes.check_libraries(module)
     try:
-        records = _nodes.load(nodes=params['nodes'], nodes_file=params['nodes_file'], nodeset=params['nodeset'],
-                              ip_start=params['ip_start'], fields=_power.NODE_FIELDS)
+        records = _nodes.from_params(params, fields=_power.NODE_FIELDS)
         _nodes.check_unique(records, ('name',))
         settings = _power.DriverSettings(
             driver=params['driver'], timeout=params['timeout'], cycle_delay=params['cycle_delay'],

@@ -35,14 +35,17 @@ description:
     a missing pointer while it changes; a new one is a single C(symlink), which appears whole.
   - Temporary pointers and files that a killed run left in C(pxelinux.cfg/) are removed (not in check mode).
   - Refused with a clear message and nothing changed - a O(boot) config that does not exist or resolves
-    outside O(tftp_root), a C(pxelinux.cfg) linked out of O(tftp_root), an invalid IP or MAC, two nodes with the same name, IP or MAC, a node without the
-    address O(key) needs, and a pointer path holding a regular file (unless O(force=true)) or a directory.
+    outside O(tftp_root), a C(pxelinux.cfg) linked out of O(tftp_root), an invalid IP or MAC, an address no
+    node can have (see O(network)), two nodes with the same name, IP or MAC, a node without the address
+    O(key) needs, a range over O(max_nodes), and a pointer path holding a regular file (unless
+    O(force=true)) or a directory.
 author:
   - cluster.netboot contributors (!UNKNOWN)
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
   - cluster.netboot.nodes
+  - cluster.netboot.nodes.max_nodes
 attributes:
   check_mode:
     support: full
@@ -58,6 +61,14 @@ options:
       - The directory the TFTP server serves; pointers and configs are in its C(pxelinux.cfg/).
     type: path
     default: /srv/tftp
+  network:
+    description:
+      - The IPv4 network of the nodes in CIDR form, for example V(10.18.0.0/16). When given, every node address
+        must lie inside it and be neither its network address nor its broadcast address (a V(/31) or V(/32) has
+        neither).
+      - Without it, only the addresses no node can have anywhere are refused - V(0.0.0.0/8), multicast
+        V(224.0.0.0/4), V(240.0.0.0/4) and V(255.255.255.255).
+    type: str
   boot:
     description:
       - The config to point the nodes at, a file in C(pxelinux.cfg/) (for example V(orbit-2.0.0), or
@@ -203,24 +214,18 @@ summary:
   sample: {nodes: 10000, pointers: 10000, created: 12, replaced: 3, removed: 0, unchanged: 9985}
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _files, _nodes, _pxe
-from ansible_collections.cluster.netboot.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
-from ansible_collections.cluster.netboot.plugins.module_utils._nodeset import CLUSTERSHELL_IMPORT_ERROR, HAS_CLUSTERSHELL
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
+            _nodes.argument_spec(),
             tftp_root=dict(type='path', default='/srv/tftp'),
-            # The per-node keys are checked by _nodes (unknown keys, names, addresses): an argument
-            # spec with suboptions costs ansible-core tens of microseconds per node on 10,000 nodes.
-            nodes=dict(type='list', elements='dict'),
-            nodes_file=dict(type='path'),
-            nodeset=dict(type='str'),
-            ip_start=dict(type='str'),
+            network=dict(type='str'),
             boot=dict(type='str'),
             key=dict(type='str', choices=['ip', 'mac', 'both'], default='ip'),
             loader=dict(type='list', elements='str', choices=list(_pxe.LOADERS), default=['pxelinux']),
@@ -228,21 +233,16 @@ def main() -> None:
             report=dict(type='str', choices=['all', 'changed'], default='all'),
             force=dict(type='bool', default=False),
         ),
-        mutually_exclusive=[('nodes', 'nodes_file', 'nodeset')],
-        required_one_of=[('nodes', 'nodes_file', 'nodeset')],
-        required_by={'ip_start': 'nodeset'},
         required_if=[('state', 'present', ('boot',))],
         supports_check_mode=True,
+        **_nodes.ARGUMENT_RULES,
     )
     params = module.params
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
-    if params['nodeset'] is not None and not HAS_CLUSTERSHELL:
-        module.fail_json(msg=missing_required_lib('ClusterShell'), exception=CLUSTERSHELL_IMPORT_ERROR)
+    _nodes.check_libraries(module)
     try:
         root = _pxe.check_tftp_root(params['tftp_root'])
-        records = _nodes.load(nodes=params['nodes'], nodes_file=params['nodes_file'],
-                              nodeset=params['nodeset'], ip_start=params['ip_start'])
+        networks = None if params['network'] is None else [params['network']]
+        records = _nodes.from_params(params, networks=networks)
         _nodes.check_unique(records)
         # One lock per TFTP root, shared with pxe_config: a config cannot vanish while nodes are pointed at it.
         with _files.locked_directory(root) as locked_since:

@@ -23,8 +23,15 @@ def test_expand_ranges_and_lists():
     ('', 'non-empty string'),
     (['node1'], 'non-empty string'),
     ('@rack1', 'groups'),
+    ('n[1-99999999]', "'n[1-99999999]' names 99999999 nodes, more than max_nodes (1000000)"),
 ])
 def test_expand_errors_are_filter_errors(pattern, message):
     with pytest.raises(AnsibleFilterError, match='nodeset_expand: ') as info:
         nodeset_expand(pattern)
     assert message in str(info.value)
+
+
+def test_max_nodes_is_an_argument():
+    assert len(nodeset_expand('n[1-5]', max_nodes=5)) == 5
+    with pytest.raises(AnsibleFilterError, match=r"'n\[1-6\]' names 6 nodes, more than max_nodes \(5\)"):
+        nodeset_expand('n[1-6]', max_nodes=5)

@@ -29,8 +29,18 @@ def test_fold_inverts_expand():
     (42, 'expected a list'),
     (['node[1-'], 'invalid node range'),
     (['@rack1'], 'groups'),
+    ([{'name': 'node1'}], "{'name': 'node1'} is not a node name"),
+    ({'node1': 1}, 'expected a list'),
+    (['node1', 'node 2'], "'node 2' is not a node name"),
+    (['n[1-99999999]'], "'n[1-99999999]' names 99999999 nodes, more than max_nodes (1000000)"),
 ])
 def test_fold_errors_are_filter_errors(names, message):
     with pytest.raises(AnsibleFilterError, match='nodeset_fold: ') as info:
         nodeset_fold(names)
     assert message in str(info.value)
+
+
+def test_fold_takes_a_generator_and_a_limit():
+    assert nodeset_fold(name for name in ['node2', 'node1']) == 'node[1-2]'
+    with pytest.raises(AnsibleFilterError, match=r'more than max_nodes \(2\)'):
+        nodeset_fold(['node[1-3]'], max_nodes=2)

@@ -21,3 +21,16 @@ def test_pxe_mac_any_notation(mac):
 def test_pxe_mac_refuses_bad_addresses(mac):
     with pytest.raises(AnsibleFilterError, match='pxe_mac: invalid MAC address'):
         pxe_mac(mac)
+
+
+@pytest.mark.parametrize('mac, message', [
+    ('1', 'invalid MAC address'),
+    (1, 'invalid MAC address'),
+    ('0:d:b9:a:12:34', 'invalid MAC address'),
+    ('ff:ff:ff:ff:ff:ff', 'is the broadcast address'),
+    ('00:00:00:00:00:00', 'is all zero'),
+    ('01:00:5e:00:00:02', 'is a multicast address'),
+])
+def test_pxe_mac_refuses_what_no_nic_has(mac, message):
+    with pytest.raises(AnsibleFilterError, match='pxe_mac: .*%s' % message):
+        pxe_mac(mac)

@@ -246,6 +246,19 @@ BAD = [
     ('groups:\n  a: [1]\n', 2, 'must be a mapping'),
     ('groupz:\n  a:\n    nodes: n1\n', 1, 'unknown option'),
     ('groups:\n  a:\n    nodes: n1\n   ip: x\n', 4, 'YAML'),
+    ('groups:\n  g:\n    nodes: n[1-99999999]\n', 3, r"'n\[1-99999999\]' names 99999999 nodes, more than max_nodes \(1000000\)"),
+    ('groups:\n  g:\n    nodes: [n1, "m[1-20]-[1-99999]"]\n', 3, r'names 1999980 nodes, more than max_nodes'),
+    ('max_nodes: 2\ngroups:\n  g:\n    nodes: n[1-3]\n', 4, r'more than max_nodes \(2\)'),
+    ('max_nodes: 4\ngroups:\n  g:\n    nodes: [n1, n2, "m[1-3]"]\n', 4, r'the ranges name more than max_nodes \(4\)'),
+    ('groups:\n  g:\n    nodes: n[1-2]\n    ip: "224.0.0.{x}"\n', 4, r'host n1: 224.0.0.1 is a multicast address'),
+    ('groups:\n  g:\n    nodes: n[1-2]\n    ip_start: 0.0.0.1\n', 4, r'host n1: 0.0.0.1 is in 0.0.0.0/8'),
+    ('groups:\n  g:\n    nodes: n[0-1]\n    ip: "10.20.0.{index}"\n    network: 10.20.0.0/24\n', 4,
+     r'host n0: 10.20.0.0 is the network address of 10.20.0.0/24'),
+    ('groups:\n  g:\n    nodes: n[1-300]\n    ip_start: 10.20.0.1\n    network: 10.20.0.0/24\n', 4,
+     r'host n255: 10.20.0.255 is the broadcast address of 10.20.0.0/24'),
+    ('groups:\n  g:\n    nodes: n[1-2]\n    ip_start: 10.20.0.1\n    network: 10.20.0.1/24\n', 5, 'host bits are set'),
+    ('groups:\n  g:\n    nodes: n[1-2]\n    network: 10.20.0.0/24\n', 4, 'only goes with ip or ip_start'),
+    ('groups:\n  g:\n    nodes: %s[1-2]\n' % ('n' * 63), 3, 'has a part of 64 characters; at most 63'),
 ]
 
 
@@ -268,6 +281,9 @@ NODE_FILE_BAD = [
     ('1,2,3,4\n', '"n{x}"', 1, 'at most 3 coordinates'),
     ('1\n', '"n[{x}-9]"', 1, 'not one node name'),
     ('n1\n# again\nn1\n', None, None, r'n1 is listed twice: \S+ line 1 and \S+ line 3'),
+    ('n1\nn[1-99999999]\n', None, 2, r"'n\[1-99999999\]' names 99999999 nodes, more than max_nodes"),
+    ('%s\n' % ('n' * 64), None, 1, 'has a part of 64 characters'),
+    ('1\n', '"%s{x}"' % ('n' * 63), 1, 'has a part of 64 characters'),
 ]
 
 
@@ -297,6 +313,43 @@ def test_bad_mac_rows_name_the_mac_file_line(parse, tmp_path):
     assert '%s line 4' % (tmp_path / 'macs.csv') in str(caught.value)
     with pytest.raises(AnsibleParserError, match='duplicate mac'):
         parse(GRID, {'macs.csv': MACS + 'node2-2.grid,00:0d:b9:0a:01:01\n'})
+
+
+def test_a_node_file_may_name_max_nodes_in_all(parse, tmp_path):
+    body = 'plugin: cluster.netboot.nodes\nmax_nodes: 5\ngroups:\n  a:\n    nodes_file: nodes.txt\n'
+    assert len(parse(body, {'nodes.txt': 'n[1-3]\nm[1-2]\n'}).hosts) == 5
+    with pytest.raises(AnsibleParserError, match=r'nodes.txt line 2: .*more than max_nodes \(5\)'):
+        parse(body, {'nodes.txt': 'n[1-3]\nm[1-3]\n'})
+
+
+def test_byte_order_marks_are_not_part_of_node_and_mac_files(parse, tmp_path):
+    (tmp_path / 'nodes.txt').write_bytes(b'\xef\xbb\xbf1\n2\n')
+    (tmp_path / 'names.txt').write_bytes(b'\xef\xbb\xbfn1\nn2\n')
+    (tmp_path / 'macs.csv').write_bytes(b'\xef\xbb\xbfname,mac\nn1,00:0d:b9:0a:00:01\n')
+    inventory = parse('plugin: cluster.netboot.nodes\ngroups:\n  a:\n    nodes_file: nodes.txt\n    name: "c{x}"\n'
+                      '  b:\n    nodes_file: names.txt\n    mac_file: macs.csv\n')
+    assert sorted(inventory.hosts) == ['c1', 'c2', 'n1', 'n2']
+    assert host_vars(inventory, 'n1')['mac'] == '00:0d:b9:0a:00:01'
+
+
+@pytest.mark.parametrize('mac, message', [
+    ('1', "invalid MAC address '1'"),
+    ('0:d:b9:a:0:1', 'invalid MAC address'),
+    ('ff:ff:ff:ff:ff:ff', 'is the broadcast address'),
+    ('00:00:00:00:00:00', 'is all zero'),
+    ('01:00:5e:00:00:02', 'is a multicast address'),
+])
+def test_mac_files_refuse_macs_no_nic_has(parse, tmp_path, mac, message):
+    with pytest.raises(AnsibleParserError) as caught:
+        parse(GRID, {'macs.csv': MACS + 'node2-2.grid,%s\n' % mac})
+    assert '%s line 4 (node2-2.grid): ' % (tmp_path / 'macs.csv') in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_network_accepts_the_hosts_inside(parse):
+    inventory = parse('plugin: cluster.netboot.nodes\ngroups:\n  g:\n    nodes: n[1-254]\n    ip_start: 10.20.0.1\n'
+                      '    network: 10.20.0.0/24\n')
+    assert host_vars(inventory, 'n254')['ip'] == '10.20.0.254'
 
 
 def test_nothing_is_added_when_the_file_is_bad(plugin, tmp_path):

@@ -127,6 +127,18 @@ def test_addresses_outside_every_subnet_are_refused():
     hostlib.check_in_subnets(records[:1], ['10.18.0.0/16'], 'm.conf')
 
 
+@pytest.mark.parametrize('ip, message', [
+    ('10.18.0.0', '10.18.0.0 is the network address of 10.18.0.0/16'),
+    ('10.18.255.255', '10.18.255.255 is the broadcast address of 10.18.0.0/16'),
+    ('10.20.1.0', '10.20.1.0 is the network address of 10.20.1.0/24'),
+])
+def test_network_and_broadcast_addresses_of_a_subnet_are_refused(ip, message):
+    records = hostlib.plan_hosts([], hosts(host('in', '00:0d:b9:00:00:0a', '10.18.200.9'),
+                                           host('bad', '00:0d:b9:00:00:0b', ip))).records
+    with pytest.raises(hostlib.HostsError, match=r'bad \(hosts\[1\]\): %s' % message):
+        hostlib.check_in_subnets(records, ['10.18.0.0/16', '10.20.1.0/24'], 'm.conf')
+
+
 # --- loading ------------------------------------------------------------------
 
 @pytest.mark.parametrize('content', ['', '\n# only a comment\n', 'name,mac,ip\n', '\ufeffname,mac,ip\n', '[]', '---\n'])

@@ -98,3 +98,67 @@ def test_duplicates_name_both_nodes(key, second):
     records = nodes.load(nodes=[{'name': 'a', 'ip': '10.0.0.1', 'mac': '00:00:00:00:00:01'}, second])
     with pytest.raises(NodeListError, match=r'duplicate %s .*: a \(nodes\[0\]\) and [aAb] \(nodes\[1\]\)' % key):
         nodes.check_unique(records)
+
+
+@pytest.mark.parametrize('name, content', [
+    ('nodes.csv', 'name,ip,mac\nn1,10.0.0.1,00:00:00:00:00:01\n'),
+    ('nodes.json', '[{"name": "n1", "ip": "10.0.0.1", "mac": "00:00:00:00:00:01"}]'),
+    ('nodes.yml', '- {name: n1, ip: 10.0.0.1, mac: "00:00:00:00:00:01"}\n'),
+    ('nodes.txt', 'name,ip,mac\nn1,10.0.0.1,00:00:00:00:00:01\n'),
+])
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(b'\xef\xbb\xbf' + content.encode())
+    assert nodes.load(nodes_file=str(path)) == [
+        nodes.NodeRecord(name='n1', ip='10.0.0.1', mac='00:00:00:00:00:01', origin=nodes.load(nodes_file=str(path))[0].origin)]
+
+
+@pytest.mark.parametrize('node, message', [
+    ({'name': 'n1', 'mac': '1'}, r"nodes\[1\] \(n1\): invalid MAC address '1'"),
+    ({'name': 'n1', 'mac': 1}, r'nodes\[1\] \(n1\): invalid MAC address 1: .*quote MAC addresses in YAML'),
+    ({'name': 'n1', 'mac': 'ff:ff:ff:ff:ff:ff'}, r'nodes\[1\] \(n1\): .* is the broadcast address'),
+    ({'name': 'n1', 'mac': '00-00-00-00-00-00'}, r'nodes\[1\] \(n1\): .* is all zero'),
+    ({'name': 'n1', 'mac': '01:00:5e:00:00:02'}, r'nodes\[1\] \(n1\): .* is a multicast address'),
+    ({'name': 'n1', 'ip': '0.0.0.0'}, r'nodes\[1\] \(n1\): 0.0.0.0 is in 0.0.0.0/8'),
+    ({'name': 'n1', 'ip': '255.255.255.255'}, r'nodes\[1\] \(n1\): 255.255.255.255 is the limited broadcast address'),
+    ({'name': 'n1', 'ip': '239.1.1.1'}, r'nodes\[1\] \(n1\): 239.1.1.1 is a multicast address'),
+    ({'name': 'n1', 'ip': '10.0.0.300'}, r'nodes\[1\] \(n1\): invalid IPv4 address'),
+    ({'name': 'a' * 64 + '.grid'}, r'nodes\[1\]: node name .* has a part of 64 characters; at most 63'),
+    ({'name': '.'.join(['a' * 63] * 4)}, r'nodes\[1\]: node name .* has 255 characters; at most 253'),
+])
+def test_addresses_and_names_no_node_can_have_are_refused(node, message):
+    with pytest.raises(NodeListError, match=message):
+        nodes.load(nodes=[{'name': 'n0', 'ip': '10.0.0.9', 'mac': '00:00:00:00:00:09'}, node])
+
+
+def test_long_names_within_the_dns_limits_are_fine():
+    name = '.'.join(['a' * 63] * 3) + '.' + 'b' * 61
+    assert nodes.load(nodes=[{'name': name}])[0].name == name
+
+
+def test_networks_refuse_their_network_and_broadcast_address():
+    good = [{'name': 'n1', 'ip': '10.20.0.1'}, {'name': 'n2', 'ip': '10.20.255.254'}]
+    assert len(nodes.load(nodes=good, networks=['10.20.0.0/16'])) == 2
+    for ip, message in (('10.20.0.0', 'is the network address of 10.20.0.0/16'),
+                        ('10.20.255.255', 'is the broadcast address of 10.20.0.0/16'),
+                        ('10.21.0.1', r'is outside every subnet given \(10.20.0.0/16\)')):
+        with pytest.raises(NodeListError, match=r'nodes\[2\] \(n3\): %s %s' % (ip, message)):
+            nodes.load(nodes=good + [{'name': 'n3', 'ip': ip}], networks=['10.20.0.0/16'])
+    with pytest.raises(NodeListError, match=r'nodeset n6 \(n6\): 10.20.0.255 is the broadcast address of 10.20.0.0/24'):
+        nodes.load(nodeset='n[1-10]', ip_start='10.20.0.250', networks=['10.20.0.0/24'])
+
+
+def test_the_error_names_the_first_bad_row_of_a_file(tmp_path):
+    path = tmp_path / 'nodes.csv'
+    rows = ['n%d,10.0.%d.%d,02:00:00:00:%02x:%02x\n' % (i, i // 200, i % 200 + 1, i // 256, i % 256) for i in range(500)]
+    path.write_text('name,ip,mac\n' + ''.join(rows) + 'bad,10.9.9.9,01:00:5e:00:00:01\n')
+    with pytest.raises(NodeListError, match=r'nodes.csv line 502 \(bad\): .* is a multicast address'):
+        nodes.load(nodes_file=str(path))
+
+
+def test_nodeset_over_max_nodes_is_refused():
+    with pytest.raises(NodeSetError, match=r"'n\[1-99999999\]' names 99999999 nodes, more than max_nodes \(1000000\)"):
+        nodes.load(nodeset='n[1-99999999]', ip_start='10.0.0.1')
+    with pytest.raises(NodeSetError, match=r'more than max_nodes \(3\)'):
+        nodes.load(nodeset='n[1-4]', max_nodes=3)
+    assert len(nodes.load(nodeset='n[1-3]', max_nodes=3)) == 3

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _nodeset as nodeset
@@ -32,3 +34,70 @@ def test_invalid_ranges_are_clear_errors(bad):
 def test_groups_are_never_resolved():
     with pytest.raises(NodeSetError, match='node groups'):
         nodeset.expand('@compute')
+
+
+@pytest.mark.parametrize('pattern, count', [
+    ('n1', 1),
+    ('n[8-11]', 4),
+    ('node[1-20]-[1-20].grid', 400),
+    ('node1-[1-2].sb8', 2),
+    ('n[01-10],m[1-3]', 13),
+    ('n[1-10/2]', 5),
+    ('n[ 1 - 3 ],n[7]', 4),
+    ('n[1-3,5,7-8]', 6),
+    ('n[1-99999999]', 99999999),
+    ('n[1-100000]-[1-100000]', 10 ** 10),
+    ('n[1-3]!n2', 4),  # the operators give an upper bound
+])
+def test_size_is_read_from_the_text(pattern, count):
+    assert nodeset.size(pattern) == count
+    if count < 1000:
+        assert len(nodeset.expand(pattern)) <= count
+
+
+@pytest.fixture
+def parsed(monkeypatch):
+    """The patterns ClusterShell was asked to parse (it expands every range in memory while it parses)."""
+    seen = []
+    real = nodeset.NodeSet
+
+    def spy(*args, **kwargs):
+        seen.extend(args)
+        if args and nodeset.size(args[0]) > 1000 and args[0].startswith('big'):
+            raise AssertionError('ClusterShell was given %r' % (args[0],))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(nodeset, 'NodeSet', spy)
+    return seen
+
+
+@pytest.mark.parametrize('call, pattern', [
+    (lambda: nodeset.expand('big[1-99999999]'), 'big[1-99999999]'),
+    (lambda: nodeset.expand_indexed('big[1-99999999]'), 'big[1-99999999]'),
+    (lambda: nodeset.expand_list(['n1', 'big[1-99999999]']), 'big[1-99999999]'),
+    (lambda: nodeset.fold(['n1', 'big[1-99999999]']), 'big[1-99999999]'),
+    (lambda: nodeset.expand('big[1-1000]-[1-1001]'), 'big[1-1000]-[1-1001]'),
+    (lambda: nodeset.expand('big[1-10],m[1-999991]'), 'big[1-10],m[1-999991]'),
+])
+def test_a_range_over_max_nodes_is_refused_before_it_is_expanded(parsed, call, pattern):
+    with pytest.raises(NodeSetError, match=r"node range %s names \d+ nodes, more than max_nodes \(1000000\)"
+                       % re.escape(repr(pattern))):
+        call()
+    assert pattern not in parsed
+
+
+def test_max_nodes_is_the_limit():
+    assert len(nodeset.expand('n[1-10]', max_nodes=10)) == 10
+    with pytest.raises(NodeSetError, match=r"'n\[1-11\]' names 11 nodes, more than max_nodes \(10\)"):
+        nodeset.expand('n[1-11]', max_nodes=10)
+    with pytest.raises(NodeSetError, match=r'nodes name more than max_nodes \(10\)'):
+        nodeset.expand_list(['n[1-6]', 'm[1-6]'], max_nodes=10)
+    with pytest.raises(NodeSetError, match=r'more than max_nodes \(10\)'):
+        nodeset.fold(['n[1-6]', 'm[1-6]'], max_nodes=10)
+    assert nodeset.fold(['n[1-6]', 'n[1-6]'], max_nodes=10) == 'n[1-6]'
+    assert len(nodeset.expand_indexed('n[1-10]', max_nodes=10)) == 10
+
+
+@pytest.mark.parametrize('item', [{'name': 'node1'}, 'node1 node2', 'node1\tx', 'node\n1', 5, None, ['node1']])
+def test_fold_refuses_what_is_not_a_node_name(item):
+    with pytest.raises(NodeSetError, match='is not a node name or range'):
+        nodeset.fold(['node3', item])

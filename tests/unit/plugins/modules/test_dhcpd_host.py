@@ -122,6 +122,15 @@ def test_exclusive_keeps_exactly_the_given_hosts(etc):
     ([dict(NODE3, hostname='x"; filename "evil')], r'hostname .* may only hold'),
     ([dict(NODE3, filename='pxe}linux.0')], r'filename .* must be printable ASCII'),
     ([dict(NODE3, mac='not-a-mac')], r'invalid MAC'),
+    ([dict(NODE3, mac='01:00:5e:00:00:02')], r"node1-3\): MAC address '01:00:5e:00:00:02' is a multicast address"),
+    ([dict(NODE3, mac='ff:ff:ff:ff:ff:ff')], r'is the broadcast address, which no NIC has'),
+    ([dict(NODE3, mac='00:00:00:00:00:00')], r'is all zero'),
+    ([dict(NODE3, mac='1')], r"invalid MAC address '1'"),
+    ([dict(NODE3, mac=1)], r"invalid MAC address '1'"),  # the argument spec makes it a string
+    ([dict(NODE3, ip='10.18.0.0')], r'node1-3 \(hosts\[0\]\): 10.18.0.0 is the network address of 10.18.0.0/16'),
+    ([dict(NODE3, ip='10.18.255.255')], r'node1-3 \(hosts\[0\]\): 10.18.255.255 is the broadcast address of 10.18.0.0/16'),
+    ([dict(NODE3, ip='239.1.1.1')], r'239.1.1.1 is a multicast address'),
+    ([dict(NODE3, name='n' * 64)], r'has a part of 64 characters; at most 63'),
 ])
 def test_bad_input_fails_before_dhcpd_runs_and_changes_nothing(etc, bad, message):
     call(args(etc, hosts=[NODE2]))

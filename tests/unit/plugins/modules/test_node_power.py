@@ -108,6 +108,13 @@ def test_password_is_not_logged_and_reaches_ipmitool_by_environment():
     ({'driver': 'qemu', 'state': 'on', 'nodes': [{'name': 'n1'}, {'name': 'n1'}]}, 'duplicate name'),
     ({'driver': 'cmc', 'state': 'on', 'nodes': [{'name': 'n1'}], 'cmc_name_regex': '(unclosed'}, 'cmc_name_regex'),
     ({'driver': 'qemu', 'state': 'teleport', 'nodes': [{'name': 'n1'}]}, 'state'),
+    ({'driver': 'cmc', 'state': 'on', 'nodeset': 'node[1-99999999]'},
+     "node range 'node[1-99999999]' names 99999999 nodes, more than max_nodes (1000000)"),
+    ({'driver': 'cmc', 'state': 'on', 'nodeset': 'node[1-3]', 'max_nodes': 2}, 'more than max_nodes (2)'),
+    ({'driver': 'qemu', 'state': 'on', 'nodes': [{'name': 'n1', 'mac': '1'}]}, "n1): invalid MAC address '1'"),
+    ({'driver': 'qemu', 'state': 'on', 'nodes': [{'name': 'n1'}], 'nodeset': 'n1'}, 'mutually exclusive'),
+    ({'driver': 'qemu', 'state': 'on', 'nodes': [{'name': 'n1'}], 'ip_start': '10.0.0.1'}, 'ip_start'),
+    ({'driver': 'qemu', 'state': 'on'}, 'one of the following is required: nodes, nodes_file, nodeset'),
 ])
 def test_bad_input_fails_before_touching_any_node(args, message):
     ended = run_module(node_power.main, args)

@@ -137,14 +137,58 @@ def test_nodeset_without_ip_start_names_the_nodes_without_ip(root):
     ({'ip_start': '10.0.0.1'}, 'ip_start'),
     ({'boot': None}, 'boot'),
     ({'tftp_root': '/nonexistent/tftp'}, 'not a directory'),
+    ({'nodes': [dict(NODE2, mac='1')], 'key': 'mac'}, "nodes[0] (node1-2): invalid MAC address '1'"),
+    ({'nodes': [dict(NODE2, mac=1)], 'key': 'mac'}, 'invalid MAC address 1'),
+    ({'nodes': [dict(NODE2, mac='0:d:b9:a:12:34')], 'key': 'mac'}, 'invalid MAC address'),
+    ({'nodes': [dict(NODE2, mac='ff:ff:ff:ff:ff:ff')], 'key': 'mac'}, 'is the broadcast address, which no NIC has'),
+    ({'nodes': [dict(NODE2, mac='00:00:00:00:00:00')], 'key': 'mac'}, 'is all zero'),
+    ({'nodes': [dict(NODE2, mac='01:00:5e:00:00:02')], 'key': 'both'}, 'is a multicast address'),
+    ({'nodes': [dict(NODE2, ip='255.255.255.255')]}, 'nodes[0] (node1-2): 255.255.255.255 is the limited broadcast'),
+    ({'nodes': [dict(NODE2, ip='224.0.0.2')]}, '224.0.0.2 is a multicast address'),
+    ({'nodes': [dict(NODE2, ip='10.18.0.0')], 'network': '10.18.0.0/16'}, '10.18.0.0 is the network address of 10.18.0.0/16'),
+    ({'nodes': [NODE2, dict(NODE3, ip='10.18.255.255')], 'network': '10.18.0.0/16'},
+     'nodes[1] (node1-3): 10.18.255.255 is the broadcast address of 10.18.0.0/16'),
+    ({'nodes': [NODE2], 'network': '10.19.0.0/16'}, '10.18.1.18 is outside every subnet given (10.19.0.0/16)'),
+    ({'nodes': [NODE2], 'network': '10.18.1.1/24'}, 'host bits are set'),
+    ({'nodes': [dict(NODE2, name='n' * 64 + '.grid')]}, 'has a part of 64 characters; at most 63'),
+    ({'nodes': None, 'nodeset': 'n[1-11]', 'ip_start': '10.18.2.1', 'max_nodes': 10},
+     "node range 'n[1-11]' names 11 nodes, more than max_nodes (10)"),
+    ({'nodes': None, 'nodeset': 'n[1-10]', 'ip_start': '10.18.255.250', 'network': '10.18.0.0/16'},
+     'nodeset n6 (n6): 10.18.255.255 is the broadcast address of 10.18.0.0/16'),
 ])
 def test_bad_input_fails_and_changes_nothing(root, extra, message):
     run_module(pxe_boot.main, boot(root, nodes=[NODE3], boot='harddisk'))
     before = tree_digest(root)
-    ended = run_module(pxe_boot.main, boot(root, **extra))
+    args = boot(root, **extra)
+    if args['nodes'] is None:  # a range instead of the list; a key given as None still counts as given
+        del args['nodes']
+    ended = run_module(pxe_boot.main, args)
     assert ended.failed
     assert message in ended.result['msg']
     assert tree_digest(root) == before
+
+
+def test_a_range_over_max_nodes_fails_before_it_is_expanded(root, monkeypatch):
+    from ansible_collections.cluster.netboot.plugins.module_utils import _nodeset
+    real = _nodeset.NodeSet
+
+    def small_only(pattern='', *args, **kwargs):
+        # ClusterShell expands a range in memory while it parses it: n[1-99999999] took 8 GiB.
+        assert '99999999' not in pattern, 'ClusterShell was given %r' % pattern
+        return real(pattern, *args, **kwargs)
+    monkeypatch.setattr(_nodeset, 'NodeSet', small_only)
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'n[1-99999999]', 'ip_start': '10.0.0.1',
+                                       'boot': 'orbit-2.0.0'})
+    assert ended.failed
+    assert ended.result['msg'] == ("node range 'n[1-99999999]' names 99999999 nodes, more than max_nodes (1000000); "
+                                   "raise max_nodes if that is really meant")
+    assert tree_digest(root) == before
+
+
+def test_network_option_accepts_the_nodes_inside(root):
+    ended = run_module(pxe_boot.main, boot(root, network='10.18.0.0/16'))
+    assert not ended.failed and ended.result['summary']['created'] == 2
 
 
 def test_regular_file_at_a_pointer_is_refused_unless_forced(root):
