@@ -303,7 +303,7 @@ def test_grub_and_ipxe_fetch_their_per_node_files_by_the_names_they_ask_for(lab,
     assert lab.booted_config(NODE10) == ('01-02-00-4d-00-00-0a', lab.config('imaging'))
 
 
-def test_grub_pointer_failure_leaves_every_loader_byte_identical(lab, run_playbook):
+def test_grub_pointer_failure_leaves_every_loader_byte_identical(lab, run_playbook, tree_digest):
     """A boot config missing for one loader: no pointer of any loader changes, the server sends the same."""
     assert not run_playbook(setup_play(lab)).failed
     assert not run_playbook(boot_play(lab, 'ip')).failed
