@@ -258,9 +258,11 @@ def node_ipv4_problems(addresses: Sequence[object], networks: Sequence[str] | No
     for network in networks or ():
         first, last = ipv4_network_bounds(network)
         bounds.append((first, last, parse_ipv4_network(network), last - first >= 3))
-    for index, (value, number) in enumerate(zip(addresses, ipv4_to_int_many(addresses))):
-        address = parse_ipv4(value) if not isinstance(value, str) or not _CANONICAL_IPV4.match(value) else value
+    for index, number in enumerate(ipv4_to_int_many(addresses)):
         first_octet = number >> 24
+        if 0 < first_octet < 224 and networks is None:
+            continue  # the common case, without building a message
+        address = int_to_ipv4(number)
         if first_octet == 0:
             yield index, '%s is in 0.0.0.0/8 (this network), which no node can have' % address
         elif number == 0xFFFFFFFF:

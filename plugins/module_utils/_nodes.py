@@ -74,6 +74,8 @@ def _clean(value: object) -> str | None:
 
 def check_node_name(name: str) -> str | None:
     """What makes ``name`` no node name (white space, control characters, DNS length limits), or None."""
+    if len(name) <= 63 and name.isprintable() and ' ' not in name:
+        return None  # the common case, fast for a million names from a range
     if any(char.isspace() or ord(char) < 32 for char in name):
         return 'node name %r contains white space or control characters' % (name,)
     if len(name) > 63:
