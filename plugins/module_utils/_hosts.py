@@ -120,6 +120,8 @@ def check_host_syntax(record: NodeRecord) -> None:
     hostname = record.get('hostname')
     if hostname is not None and (len(hostname) > 253 or not _HOSTNAME_OPTION.match(hostname)):
         raise HostsError('%s: hostname %r may only hold letters, digits, "-", "_" and dots' % (where(record), hostname))
+    if hostname is not None and _nodes.check_node_name(hostname):
+        raise HostsError('%s: hostname: %s' % (where(record), _nodes.check_node_name(hostname)))
     filename = record.get('filename')
     if filename is not None and not _FILENAME.match(filename):
         raise HostsError('%s: filename %r must be printable ASCII without spaces, quotes, '

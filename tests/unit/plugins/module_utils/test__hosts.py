@@ -158,3 +158,9 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     path.write_bytes(b'\xef\xbb\xbfname,mac,ip\nn1,00:0d:b9:00:00:0a,10.18.1.9\n')
     (record,) = hostlib.load(hosts_file=str(path))
     assert (record.name, record.mac, record.ip) == ('n1', '00:0d:b9:00:00:0a', '10.18.1.9')
+
+
+def test_a_hostname_option_with_a_label_over_63_characters_is_refused():
+    with pytest.raises(hostlib.HostsError, match=r'a \(hosts\[0\]\): hostname: .*a part of 64 characters'):
+        hostlib.plan_hosts([], hosts(host('a', '00:0d:b9:00:00:0a', '10.18.1.9', hostname='x' * 64 + '.lab')))
+    hostlib.plan_hosts([], hosts(host('a', '00:0d:b9:00:00:0a', '10.18.1.9', hostname='x' * 63 + '.lab')))
