@@ -258,10 +258,14 @@ def node_ipv4_problems(addresses: Sequence[object], networks: Sequence[str] | No
     for network in networks or ():
         first, last = ipv4_network_bounds(network)
         bounds.append((first, last, parse_ipv4_network(network), last - first >= 3))
-    for index, number in enumerate(ipv4_to_int_many(addresses)):
+    for index, value in enumerate(addresses):
+        if networks is None and isinstance(value, str) and _CANONICAL_IPV4.match(value) \
+                and 0 < int(value[:value.index('.')]) < 224:
+            continue  # the common case: the first octet alone decides, no message built
+        number = ipv4_to_int_many([value])[0]
         first_octet = number >> 24
         if 0 < first_octet < 224 and networks is None:
-            continue  # the common case, without building a message
+            continue
         address = int_to_ipv4(number)
         if first_octet == 0:
             yield index, '%s is in 0.0.0.0/8 (this network), which no node can have' % address

@@ -73,18 +73,28 @@ def is_temp_name(name: str) -> bool:
     return bool(_TEMP_FILE.match(name) or _TEMP_LINK.match(name))
 
 
-def remove_leftover_files(directory: str) -> list[str]:
+def _hidden_names(directory: str) -> list[str] | None:
+    """The names in ``directory`` that start with a dot (every temporary name does), None when unreadable."""
+    try:
+        return [name for name in os.listdir(directory) if name.startswith('.')]
+    except OSError:
+        return None
+
+
+def remove_leftover_files(directory: str, hidden: list[str] | None = None) -> list[str]:
     """Remove the temporary files killed runs left in ``directory``; never a live run's. Names removed.
 
     A candidate goes only when it is older than :data:`TEMP_GRACE` and its flock
-    can be taken: the run that made it is gone.
+    can be taken: the run that made it is gone. ``hidden`` is the directory's
+    :func:`_hidden_names` when the caller has listed it already.
     """
     removed: list[str] = []
     oldest = time.time() - TEMP_GRACE
-    try:
-        names = [name for name in os.listdir(directory) if name.startswith('.') and _TEMP_FILE.match(name)]
-    except OSError:
+    if hidden is None:
+        hidden = _hidden_names(directory)
+    if hidden is None:
         return removed
+    names = [name for name in hidden if _TEMP_FILE.match(name)]
     for name in names:
         path = os.path.join(directory, name)
         try:
@@ -108,26 +118,35 @@ def remove_leftover_files(directory: str) -> list[str]:
     return removed
 
 
-def remove_leftover_links(directory: str, older_than: float) -> list[str]:
+def remove_leftover_links(directory: str, older_than: float, hidden: list[str] | None = None) -> list[str]:
     """Remove the temporary symlinks killed runs left in ``directory``. Names removed.
 
     Only call it while holding the :func:`locked_directory` lock every
     :func:`atomic_symlink` caller in ``directory`` holds, with ``older_than`` the
     time it was acquired: no live run owns a temporary link made before that.
+    ``hidden`` is the directory's :func:`_hidden_names` when the caller has listed it already.
     """
     removed: list[str] = []
-    try:
-        entries = [entry for entry in os.scandir(directory) if entry.name.startswith('.') and _TEMP_LINK.match(entry.name)]
-    except OSError:
-        return removed
-    for entry in entries:
+    if hidden is None:
+        hidden = _hidden_names(directory)
+    for name in hidden or ():
+        if not _TEMP_LINK.match(name):
+            continue
+        path = os.path.join(directory, name)
         try:
-            if entry.is_symlink() and entry.stat(follow_symlinks=False).st_mtime < older_than:
-                os.unlink(entry.path)
-                removed.append(entry.name)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode) and info.st_mtime < older_than:
+                os.unlink(path)
+                removed.append(name)
         except OSError:
             continue
     return removed
+
+
+def remove_leftovers(directory: str, older_than: float) -> list[str]:
+    """:func:`remove_leftover_links` and :func:`remove_leftover_files` from one listing of ``directory``."""
+    hidden = _hidden_names(directory)
+    return remove_leftover_links(directory, older_than, hidden) + remove_leftover_files(directory, hidden)
 
 
 @contextmanager

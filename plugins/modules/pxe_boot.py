@@ -100,9 +100,9 @@ options:
     default: present
   report:
     description:
-      - Which pointers get an entry in RV(nodes). V(all) lists every pointer; V(changed) only those that
-        changed (or would change), which keeps the result of a 10,000-node run that changes little small
-        (ansible-core spends about 30 microseconds per returned entry). RV(summary) always counts all.
+      - Which pointers RV(nodes) lists. V(all) every pointer; V(changed) only those that changed (or would
+        change). Both group pointers that agree into one entry, so the result stays small either way.
+        RV(summary) always counts all.
     type: str
     choices: [all, changed]
     default: all
@@ -156,38 +156,54 @@ EXAMPLES = r'''
 RETURN = r'''
 nodes:
   description:
-    - One entry per pointer, in input order; with O(key=both) a node has two entries.
-    - With O(report=changed), only the pointers that changed.
+    - The pointers, grouped - one entry per loader, key, previous target, new target and changed, its nodes
+      folded into one node range (ClusterShell NodeSet syntax). An unchanged rerun over 10,000 nodes returns one
+      entry, V(node[1-10000]), instead of 10,000 (ansible-core spends tens of microseconds on every returned
+      dict).
+    - Every pointer is in exactly one entry; expand RV(nodes[].nodeset) with the
+      P(cluster.netboot.nodeset_expand#filter) filter for the names, or give it to
+      M(cluster.netboot.node_power) as O(cluster.netboot.node_power#module:nodeset) as it is. The pointer's
+      file name follows from the node's address, O(loader) and O(key) (see the description); the diff names
+      each changed pointer's file.
+    - Entries are in the order of their first pointer in the input; with O(report=changed), only the
+      entries of pointers that changed.
   returned: always
   type: list
   elements: dict
   contains:
-    name:
-      description: The node's name.
+    nodeset:
+      description: The nodes whose pointers are in this entry, as one node range.
       type: str
-      sample: node1-2
+      sample: node[1-400,402]
+    count:
+      description: How many pointers (nodes) the entry holds.
+      type: int
+      sample: 401
+    loader:
+      description: The boot loader whose pointers these are, V(pxelinux), V(grub) or V(ipxe).
+      type: str
+      sample: pxelinux
     key:
-      description: Which address the pointer is named after, V(ip) or V(mac).
+      description: Which address the pointers are named after, V(ip) or V(mac).
       type: str
       sample: ip
-    path:
-      description: The pointer's full path.
-      type: str
-      sample: /srv/tftp/pxelinux.cfg/0A120112
     previous:
-      description: The pointer's target before the task, V(null) when there was no symlink.
+      description: The pointers' target before the task, V(null) when there was no symlink.
       type: str
       sample: harddisk
     target:
-      description: The pointer's target after the task, V(null) when it is removed.
+      description: The pointers' target after the task, V(null) when they are removed.
       type: str
       sample: orbit-2.0.0
     changed:
-      description: Whether this pointer was (or in check mode, would be) changed.
+      description: Whether these pointers were (or in check mode, would be) changed.
       type: bool
       sample: true
   sample:
-    - {name: node1-2, key: ip, path: /srv/tftp/pxelinux.cfg/0A120112, previous: null, target: orbit-2.0.0, changed: true}
+    - {nodeset: "node[1-400,402]", count: 401, loader: pxelinux, key: ip, previous: harddisk, target: orbit-2.0.0,
+       changed: true}
+    - {nodeset: node401, count: 1, loader: pxelinux, key: ip, previous: orbit-2.0.0, target: orbit-2.0.0,
+       changed: false}
 summary:
   description: Counts over all pointers.
   returned: always
@@ -262,7 +278,7 @@ def main() -> None:
     summary['nodes'] = len(records)
     result = dict(
         changed=summary['pointers'] != summary['unchanged'],
-        nodes=[change.result() for change in plan if params['report'] == 'all' or change.changed],
+        nodes=_pxe.report(plan, changed_only=params['report'] == 'changed'),
         summary=summary,
     )
     if module._diff:

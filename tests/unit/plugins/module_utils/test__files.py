@@ -225,3 +225,21 @@ def test_replace_file_swaps_content_and_leaves_no_temp_file(tmp_path):
     assert target.read_bytes() == b'new\n'
     assert target.stat().st_mode & 0o777 == 0o600
     assert sorted(path.name for path in tmp_path.iterdir()) == ['receiver.json']
+
+
+def test_remove_leftovers_lists_the_directory_once_for_links_and_files(tmp_path, monkeypatch):
+    link, temp = '.0A120112.%s.tmp' % ('cd' * 8), '.cluster-netboot-old_0002'
+    os.symlink('imaging', tmp_path / link)
+    (tmp_path / temp).write_text('x')
+    (tmp_path / '.hidden-but-ours-not').write_text('x')
+    for name in (link, temp):
+        then = os.lstat(tmp_path / name).st_mtime - 3600
+        os.utime(tmp_path / name, (then, then), follow_symlinks=False)
+    listings = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, 'listdir', lambda path: listings.append(path) or real_listdir(path))
+    monkeypatch.setattr(os, 'scandir', None)  # not used any more
+    assert files.remove_leftovers(str(tmp_path), time.time()) == [link, temp]
+    assert listings == [str(tmp_path)]
+    assert real_listdir(tmp_path) == ['.hidden-but-ours-not']
+    assert files.remove_leftovers(str(tmp_path / 'missing'), time.time()) == []

@@ -125,6 +125,10 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path, name, content
     ({'name': 'n1', 'ip': '10.0.0.300'}, r'nodes\[1\] \(n1\): invalid IPv4 address'),
     ({'name': 'a' * 64 + '.grid'}, r'nodes\[1\]: node name .* has a part of 64 characters; at most 63'),
     ({'name': '.'.join(['a' * 63] * 4)}, r'nodes\[1\]: node name .* has 255 characters; at most 253'),
+
+    ({'name': 'rack[1]'}, r"nodes\[1\]: node name 'rack\[1\]' contains '\[', which a node range reads as syntax"),
+    ({'name': 'a,b'}, r"contains ',', which a node range reads as syntax"),
+    ({'name': '@compute'}, r"contains '@'"),
 ])
 def test_addresses_and_names_no_node_can_have_are_refused(node, message):
     with pytest.raises(NodeListError, match=message):
@@ -162,3 +166,29 @@ def test_nodeset_over_max_nodes_is_refused():
     with pytest.raises(NodeSetError, match=r'more than max_nodes \(3\)'):
         nodes.load(nodeset='n[1-4]', max_nodes=3)
     assert len(nodes.load(nodeset='n[1-3]', max_nodes=3)) == 3
+
+
+def test_csv_rows_short_of_columns_extra_columns_and_addresses_keep_their_meaning(tmp_path):
+    """The column-by-column CSV reader gives what the row-by-row one gave: short rows, blanks, extras."""
+    path = tmp_path / 'hosts.csv'
+    path.write_text('name, IP ,mac,filename\n n1 , 10.0.0.1 ,00-00-00-00-00-01, pxelinux.0 \nn2,10.0.0.2\nn3,,,\n')
+    records = nodes.load(nodes_file=str(path), fields=('name', 'ip', 'mac', 'filename'), list_label='hosts')
+    assert [(r.name, r.ip, r.mac, dict(r.extra), r.origin) for r in records] == [
+        ('n1', '10.0.0.1', '00:00:00:00:00:01', {'filename': 'pxelinux.0'}, '%s line 2' % path),
+        ('n2', '10.0.0.2', None, {}, '%s line 3' % path),
+        ('n3', None, None, {}, '%s line 4' % path),
+    ]
+    path.write_text('name,ip\nn1,10.0.0.1,extra\n')
+    with pytest.raises(NodeListError, match='line 2: 3 columns, the header has 2'):
+        nodes.load(nodes_file=str(path))
+    path.write_text('name,ip\n,10.0.0.1\n')
+    with pytest.raises(NodeListError, match='line 2: every node needs a name'):
+        nodes.load(nodes_file=str(path))
+
+
+def test_duplicates_are_found_in_any_key_and_named_in_input_order():
+    records = nodes.load(nodes=[{'name': 'n1', 'ip': '10.0.0.1'}, {'name': 'N2', 'ip': '10.0.0.2'},
+                                {'name': 'n2', 'ip': '10.0.0.1'}])
+    with pytest.raises(NodeListError, match=r'duplicate name n2: N2 \(nodes\[1\]\) and n2 \(nodes\[2\]\)'):
+        nodes.check_unique(records)
+    nodes.check_unique(records[:2])

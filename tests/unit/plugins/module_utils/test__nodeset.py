@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -101,3 +102,38 @@ def test_max_nodes_is_the_limit():
 def test_fold_refuses_what_is_not_a_node_name(item):
     with pytest.raises(NodeSetError, match='is not a node name or range'):
         nodeset.fold(['node3', item])
+
+
+@pytest.mark.parametrize('names, folded', [
+    (['node3', 'node1', 'node2', 'node8'], 'node[1-3,8]'),
+    (['n08', 'n09', 'n10', 'n11'], 'n[08-11]'),
+    (['n9', 'n10', 'n010', 'n100'], 'n[9-10,010,100]'),
+    (['rack1-n1', 'rack1-n2', 'rack2-n1'], 'rack1-n[1-2],rack2-n1'),
+    (['x1.grid', 'x2.grid', 'login', 'x3.grid'], 'x[1-3].grid,login'),
+    (['n7'], 'n7'),
+    ([], ''),
+])
+def test_fold_names_without_clustershell(names, folded):
+    assert nodeset.fold_names(names) == folded
+
+
+def test_fold_names_expands_to_exactly_the_names_given():
+    """Whatever the names, ClusterShell reads the folded text back as the same set (padding included)."""
+    generator = random.Random(17)
+    for _trial in range(300):
+        names = set()
+        for _name in range(generator.randint(1, 40)):
+            number = generator.randint(0, 120)
+            width = generator.choice([0, 0, 2, 3])
+            digits = '%0*d' % (width, number) if width else str(number)
+            names.add(generator.choice(['n', 'node', 'r1-n', 'a.b-']) + digits + generator.choice(['', '.grid', '-ib']))
+        names = sorted(names, key=lambda _name: generator.random())
+        folded = nodeset.fold_names(names)
+        assert sorted(nodeset.expand(folded)) == sorted(names), (names, folded)
+    assert nodeset.fold_names(['n%d' % number for number in range(10000)]) == 'n[0-9999]'
+
+
+@pytest.mark.parametrize('name', ['a,b', 'n[1]', 'n!1', 'a&b', 'a^b', '@rack', 'a b1'])
+def test_fold_names_refuses_what_a_range_cannot_hold(name):
+    with pytest.raises(NodeSetError, match='cannot be written as a node range'):
+        nodeset.fold_names(['node1', name])

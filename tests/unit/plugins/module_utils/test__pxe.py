@@ -293,32 +293,34 @@ def test_pointer_diff_lists_only_changes(tmp_path):
 
 
 def test_plan_reads_each_pointer_once_on_ten_thousand_nodes(tmp_path, monkeypatch):
-    """10,000 nodes is normal input: one readlink per pointer, no lstat for symlinks, no directory scan.
+    """10,000 nodes is normal input: one listing of the directory, one readlink per link, no lstat per pointer.
 
     The check that pxelinux.cfg resolves inside the root stats a few path components once per run.
     """
     root = make_root(tmp_path)
     nodes = [NodeRecord(name='n%d' % index, ip='10.20.%d.%d' % (index // 256, index % 256))
              for index in range(10000)]
-    pxe.apply_pointers(pxe.plan_pointers(root, nodes, 'ip', 'imaging', 'present'))
-    calls = {'read_link': 0, 'lstat': 0, 'scandir': 0, 'listdir': 0}
-    real_read_link, real_lstat = pxe._files.read_link, os.lstat
+    calls = {'readlink': 0, 'lstat': 0, 'scandir': 0, 'listdir': 0}
+    real = {name: getattr(os, name) for name in calls}
 
-    def counting(name, real):
+    def counting(name):
         def call(*args, **kwargs):
             calls[name] += 1
-            return real(*args, **kwargs)
+            return real[name](*args, **kwargs)
         return call
 
-    monkeypatch.setattr(pxe._files, 'read_link', counting('read_link', real_read_link))
-    monkeypatch.setattr(os, 'lstat', counting('lstat', real_lstat))
-    monkeypatch.setattr(os, 'scandir', counting('scandir', os.scandir))
-    monkeypatch.setattr(os, 'listdir', counting('listdir', os.listdir))
+    for name in calls:
+        monkeypatch.setattr(os, name, counting(name))
+    first = pxe.plan_pointers(root, nodes, 'ip', 'imaging', 'present')
+    # A new tree: the listing shows no pointer, so none is read.
+    assert calls['lstat'] < 40 and dict(calls, lstat=0) == {'readlink': 0, 'lstat': 0, 'scandir': 1, 'listdir': 0}
+    pxe.apply_pointers(first)
+    calls.update(dict.fromkeys(calls, 0))
     again = pxe.plan_pointers(root, nodes, 'ip', 'imaging', 'present')
     assert len(again) == 10000 and all(change.action == 'keep' for change in again)
     assert calls['lstat'] < 40, calls
-    assert dict(calls, lstat=0) == {'read_link': 10000, 'lstat': 0, 'scandir': 0, 'listdir': 0}
-    assert len(os.listdir(os.path.join(root, 'pxelinux.cfg'))) == 10002
+    assert dict(calls, lstat=0) == {'readlink': 10000, 'lstat': 0, 'scandir': 1, 'listdir': 0}
+    assert len(real['listdir'](os.path.join(root, 'pxelinux.cfg'))) == 10002
 
 
 def test_apply_replaces_a_pointer_made_after_the_plan(tmp_path):
@@ -346,3 +348,38 @@ def test_pointer_names_agree_with_pxe_hex(address):
             pxe.pointer_names([record], 'ip')
     else:
         assert pxe.pointer_names([record], 'ip') == expected
+
+
+def test_a_pointer_changed_between_listing_and_reading_is_looked_at_again(tmp_path, monkeypatch):
+    """The listing said symlink; by the time it is read it is a regular file (another tool): still refused."""
+    root = make_root(tmp_path)
+    cfg = os.path.join(root, 'pxelinux.cfg')
+    with open(os.path.join(cfg, '0A120112'), 'w') as handle:
+        handle.write('DEFAULT handmade\n')
+    monkeypatch.setattr(pxe, '_entry_kinds', lambda directory: {'0A120112': 'link'})
+    with pytest.raises(pxe.PxeError, match='regular files'):
+        pxe.plan_pointers(root, [NODE], 'ip', 'imaging', 'present')
+    # And one that vanished since the listing is simply absent.
+    os.unlink(os.path.join(cfg, '0A120112'))
+    [change] = pxe.plan_pointers(root, [NODE], 'ip', 'imaging', 'present')
+    assert (change.previous, change.action) == (None, 'create')
+
+
+def test_report_folds_each_group_and_keeps_first_appearance_order():
+    def change(name, key, previous, action, loader='pxelinux'):
+        return pxe.PointerChange(name, key, '/x/' + name, previous, None if action == 'remove' else 'imaging',
+                                 action, None, loader)
+
+    plan = [change('n1', 'ip', 'harddisk', 'replace'), change('n2', 'ip', 'imaging', 'keep'),
+            change('n3', 'ip', 'harddisk', 'replace'), change('n4', 'ip', 'imaging', 'keep'),
+            change('n5', 'mac', None, 'create', 'ipxe')]
+    assert pxe.report(plan) == [
+        {'nodeset': 'n[1,3]', 'count': 2, 'loader': 'pxelinux', 'key': 'ip', 'previous': 'harddisk',
+         'target': 'imaging', 'changed': True},
+        {'nodeset': 'n[2,4]', 'count': 2, 'loader': 'pxelinux', 'key': 'ip', 'previous': 'imaging',
+         'target': 'imaging', 'changed': False},
+        {'nodeset': 'n5', 'count': 1, 'loader': 'ipxe', 'key': 'mac', 'previous': None, 'target': 'imaging',
+         'changed': True},
+    ]
+    assert [entry['nodeset'] for entry in pxe.report(plan, changed_only=True)] == ['n[1,3]', 'n5']
+    assert pxe.report([]) == []

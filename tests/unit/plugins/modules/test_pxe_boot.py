@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from ansible_collections.cluster.netboot.plugins.module_utils import _nodeset
 from ansible_collections.cluster.netboot.plugins.modules import pxe_boot
 from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import assert_documented, run_module, tree_digest
 
@@ -41,15 +42,15 @@ def test_points_nodes_by_ip_then_reports_no_change(root):
     ended = run_module(pxe_boot.main, boot(root))
     assert not ended.failed and ended.result['changed']
     assert links(root) == {'0A120112': 'orbit-2.0.0', '0A120113': 'orbit-2.0.0'}
-    assert ended.result['nodes'][0] == {
-        'name': 'node1-2', 'key': 'ip', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
-        'previous': None, 'target': 'orbit-2.0.0', 'changed': True}
+    assert ended.result['nodes'] == [{'nodeset': 'node1-[2-3]', 'count': 2, 'loader': 'pxelinux', 'key': 'ip',
+                                      'previous': None, 'target': 'orbit-2.0.0', 'changed': True}]
     assert ended.result['summary'] == {'nodes': 2, 'pointers': 2, 'created': 2, 'replaced': 0, 'removed': 0,
                                        'unchanged': 0}
     before = tree_digest(root)
     again = run_module(pxe_boot.main, boot(root))
-    assert not again.result['changed'] and not any(node['changed'] for node in again.result['nodes'])
-    assert [node['previous'] for node in again.result['nodes']] == ['orbit-2.0.0', 'orbit-2.0.0']
+    assert not again.result['changed'] and again.result['nodes'] == [
+        {'nodeset': 'node1-[2-3]', 'count': 2, 'loader': 'pxelinux', 'key': 'ip', 'previous': 'orbit-2.0.0',
+         'target': 'orbit-2.0.0', 'changed': False}]
     assert tree_digest(root) == before
 
 
@@ -57,7 +58,7 @@ def test_repoint_reports_previous_and_diff(root):
     run_module(pxe_boot.main, boot(root))
     ended = run_module(pxe_boot.main, boot(root, nodes=[NODE2], boot='harddisk'), diff=True)
     assert ended.result['changed']
-    assert ended.result['nodes'] == [{'name': 'node1-2', 'key': 'ip', 'path': str(root / 'pxelinux.cfg' / '0A120112'),
+    assert ended.result['nodes'] == [{'nodeset': 'node1-2', 'count': 1, 'loader': 'pxelinux', 'key': 'ip',
                                       'previous': 'orbit-2.0.0', 'target': 'harddisk', 'changed': True}]
     assert ended.result['diff']['before'] == '0A120112 (node1-2) -> orbit-2.0.0\n'
     assert ended.result['diff']['after'] == '0A120112 (node1-2) -> harddisk\n'
@@ -110,8 +111,8 @@ def test_nodeset_with_ip_start(root):
     ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'node[1-3]', 'ip_start': '10.10.0.254',
                                        'boot': 'orbit-2.0.0'})
     assert not ended.failed
-    assert [(node['name'], os.path.basename(node['path'])) for node in ended.result['nodes']] == [
-        ('node1', '0A0A00FE'), ('node2', '0A0A00FF'), ('node3', '0A0A0100')]
+    assert [(entry['nodeset'], entry['count']) for entry in ended.result['nodes']] == [('node[1-3]', 3)]
+    assert links(root) == {'0A0A00FE': 'orbit-2.0.0', '0A0A00FF': 'orbit-2.0.0', '0A0A0100': 'orbit-2.0.0'}
 
 
 def test_nodeset_without_ip_start_names_the_nodes_without_ip(root):
@@ -204,11 +205,15 @@ def test_regular_file_at_a_pointer_is_refused_unless_forced(root):
 def test_ten_thousand_nodes_from_a_nodeset(root):
     ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'n[1-10000]', 'ip_start': '10.20.0.1',
                                        'boot': 'orbit-2.0.0'})
-    assert ended.result['summary']['created'] == 10000 and len(ended.result['nodes']) == 10000
+    assert ended.result['summary']['created'] == 10000
+    # One entry, not 10,000: ansible-core's cost grows with every returned dict.
+    assert ended.result['nodes'] == [{'nodeset': 'n[1-10000]', 'count': 10000, 'loader': 'pxelinux', 'key': 'ip',
+                                      'previous': None, 'target': 'orbit-2.0.0', 'changed': True}]
     assert os.readlink(root / 'pxelinux.cfg' / '0A142710') == 'orbit-2.0.0'  # n10000 = 10.20.39.16
     again = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodeset': 'n[1-10000]', 'ip_start': '10.20.0.1',
                                        'boot': 'orbit-2.0.0'})
     assert not again.result['changed'] and again.result['summary']['unchanged'] == 10000
+    assert [(entry['nodeset'], entry['changed']) for entry in again.result['nodes']] == [('n[1-10000]', False)]
 
 
 def _point_range(root, first, boot, queue):
@@ -244,7 +249,7 @@ def test_concurrent_calls_do_not_lose_pointers(root):
 def test_report_changed_lists_only_changed_pointers(root):
     run_module(pxe_boot.main, boot(root, nodes=[NODE2]))
     ended = run_module(pxe_boot.main, boot(root, report='changed'))
-    assert [node['name'] for node in ended.result['nodes']] == ['node1-3']
+    assert [(entry['nodeset'], entry['changed']) for entry in ended.result['nodes']] == [('node1-3', True)]
     assert ended.result['summary']['unchanged'] == 1 and ended.result['summary']['created'] == 1
     again = run_module(pxe_boot.main, boot(root, report='changed'))
     assert again.result['nodes'] == [] and not again.result['changed']
@@ -261,8 +266,8 @@ def test_results_match_the_documented_return_values(root, key):
             assert_documented(pxe_boot, ended.result)
     ended = run_module(pxe_boot.main, boot(root, key=key))
     assert_documented(pxe_boot, ended.result)
-    wanted = {'ip': ['ip', 'ip'], 'mac': ['mac', 'mac'], 'both': ['ip', 'mac', 'ip', 'mac']}[key]
-    assert [node['key'] for node in ended.result['nodes']] == wanted
+    wanted = {'ip': ['ip'], 'mac': ['mac'], 'both': ['ip', 'mac']}[key]
+    assert [entry['key'] for entry in ended.result['nodes']] == wanted
 
 
 @pytest.mark.parametrize('state', ['present', 'absent'])
@@ -335,4 +340,45 @@ def test_unknown_loader_is_refused(root):
     before = tree_digest(root)
     ended = run_module(pxe_boot.main, boot(root, loader=['syslinux']))
     assert ended.failed and 'syslinux' in ended.result['msg']
+    assert tree_digest(root) == before
+
+
+def test_nodes_groups_pointers_that_agree_and_keeps_each_pointer_findable(root):
+    """One entry per (loader, key, previous, target, changed); expanding them gives back every pointer."""
+    loader_root(root)
+    nodes = [{'name': 'n%02d' % number, 'ip': '10.18.2.%d' % number, 'mac': '02:00:00:00:00:%02x' % number}
+             for number in range(1, 13)]
+    run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes': nodes[:4], 'boot': 'harddisk'})
+    run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes': nodes[8:], 'boot': 'orbit-2.0.0'})
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes': nodes, 'boot': 'orbit-2.0.0',
+                                       'key': 'both', 'loader': ['pxelinux', 'grub']})
+    assert not ended.failed, ended.result.get('msg')
+    assert ended.result['nodes'] == [
+        {'nodeset': 'n[01-04]', 'count': 4, 'loader': 'pxelinux', 'key': 'ip', 'previous': 'harddisk',
+         'target': 'orbit-2.0.0', 'changed': True},
+        {'nodeset': 'n[01-12]', 'count': 12, 'loader': 'pxelinux', 'key': 'mac', 'previous': None,
+         'target': 'orbit-2.0.0', 'changed': True},
+        {'nodeset': 'n[05-08]', 'count': 4, 'loader': 'pxelinux', 'key': 'ip', 'previous': None,
+         'target': 'orbit-2.0.0', 'changed': True},
+        {'nodeset': 'n[09-12]', 'count': 4, 'loader': 'pxelinux', 'key': 'ip', 'previous': 'orbit-2.0.0',
+         'target': 'orbit-2.0.0', 'changed': False},
+        {'nodeset': 'n[01-12]', 'count': 12, 'loader': 'grub', 'key': 'ip', 'previous': None,
+         'target': 'orbit-2.0.0', 'changed': True},
+        {'nodeset': 'n[01-12]', 'count': 12, 'loader': 'grub', 'key': 'mac', 'previous': None,
+         'target': 'orbit-2.0.0', 'changed': True},
+    ]
+    pointers = [(name, entry['loader'], entry['key']) for entry in ended.result['nodes']
+                for name in _nodeset.expand(entry['nodeset'])]
+    assert sorted(pointers) == sorted((node['name'], loader, key) for node in nodes
+                                      for loader in ('pxelinux', 'grub') for key in ('ip', 'mac'))
+    assert sum(entry['count'] for entry in ended.result['nodes']) == ended.result['summary']['pointers'] == 48
+    # Each changed pointer is still named one by one in the diff.
+    ended = run_module(pxe_boot.main, {'tftp_root': str(root), 'nodes': nodes, 'boot': 'harddisk'}, diff=True)
+    assert ended.result['diff']['after'].count('\n') == 12 and '0A12020C (n12) -> harddisk' in ended.result['diff']['after']
+
+
+def test_node_names_that_a_range_cannot_hold_are_refused(root):
+    before = tree_digest(root)
+    ended = run_module(pxe_boot.main, boot(root, nodes=[dict(NODE2, name='node[1]')]))
+    assert ended.failed and 'node[1]' in ended.result['msg'] and 'range' in ended.result['msg']
     assert tree_digest(root) == before
