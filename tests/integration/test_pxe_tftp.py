@@ -149,7 +149,7 @@ def test_nodes_fetch_the_config_they_are_pointed_at(lab, run_playbook, tree_dige
     assert not result.failed, result
     point10 = result.task('Point node10')
     assert point10.changed and point10['nodes'] == [{
-        'name': 'node10', 'key': key, 'path': str(lab.cfg / pointer10), 'previous': None, 'target': 'imaging',
+        'nodeset': 'node10', 'count': 1, 'loader': 'pxelinux', 'key': key, 'previous': None, 'target': 'imaging',
         'changed': True}]
     assert os.readlink(lab.cfg / pointer10) == 'imaging' and os.readlink(lab.cfg / pointer11) == 'harddisk'
     assert lab.fetch('pxelinux.cfg/' + pointer10) == imaging
