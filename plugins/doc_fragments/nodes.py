@@ -20,7 +20,8 @@ options:
       name:
         description:
           - The node's name (reported back, used in error messages), without white space; at most 253
-            characters, each dot-separated part at most 63 (the host name limits).
+            characters, each dot-separated part at most 63 (the host name limits). None of C(,[]!&^@),
+            which a node range reads as syntax.
         type: str
         required: true
       ip:
