@@ -17,7 +17,6 @@ The per-node modules share their node-source options through this module too
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
