@@ -4,6 +4,8 @@
 #   make sanity        ansible-test sanity (no ignore files)
 #   make units         ansible-test units
 #   make lint          ansible-lint, production profile
+#   make docs          documentation site: antsibull-docs lint-collection-docs, then
+#                      the HTML pages of modules, plugins and roles (build/docs/html)
 #   make shellcheck    shellcheck on the shell scripts without .sh (ansible-test misses them)
 #   make integration   pytest tests/integration: real daemons in network namespaces
 #   make molecule      every molecule scenario under extensions/molecule/
@@ -26,7 +28,7 @@ PYTHON ?= /usr/bin/python3
 VENV ?= .venv
 ANSIBLE_TEST_PYTHON ?= 3.11
 SCENARIOS ?=
-LAYERS := sanity units lint shellcheck integration molecule lab-test
+LAYERS := sanity units lint docs shellcheck integration molecule lab-test
 
 export PYTHON
 export VENV := $(abspath $(VENV))
@@ -42,7 +44,7 @@ ifeq ($(wildcard $(VENV)/bin/ansible-test),)
 $(shell rm -f $(DEPS_STAMP))
 endif
 
-.PHONY: help deps sanity units lint shellcheck integration molecule lab-test test lab lab-down clean distclean
+.PHONY: help deps sanity units lint docs shellcheck integration molecule lab-test test lab lab-down clean distclean
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -64,6 +66,11 @@ units: deps
 # would otherwise shadow the working tree.
 lint: deps
 	PATH="$(VENV)/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/.ansible" ansible-lint
+
+# Its own virtualenv (docs/site/requirements.txt): Sphinx and the test venv
+# disagree on docutils.
+docs:
+	tests/utils/docs.sh build
 
 shellcheck: deps
 	tests/utils/shellcheck.sh
