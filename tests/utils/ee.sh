@@ -54,7 +54,7 @@ engine() {
 }
 
 build() {
-    local wheels port started
+    local wheels port started old_id
     trap cleanup EXIT
     started=$SECONDS
     engine
@@ -73,6 +73,7 @@ build() {
     "$VENV/bin/python" -m http.server --bind 127.0.0.1 --directory "$wheels" "$port" >"$EE_BUILD_DIR/wheels.log" 2>&1 &
     server_pid=$!
 
+    old_id=$(docker image inspect --format '{{.Id}}' "$EE_IMAGE" 2>/dev/null || true)
     log "ansible-builder build -> $EE_IMAGE"
     # The definition names the build context relative to the repository root.
     "$VENV/bin/ansible-builder" build --file execution-environment.yml --context "$EE_BUILD_DIR/context" \
@@ -87,6 +88,10 @@ build() {
             log "ansible-builder build failed (log: $EE_BUILD_DIR/build.log)"
             exit 1
         }
+    # The image of the previous build, unless still in use (the shared engine keeps no garbage).
+    if [[ -n $old_id && $old_id != "$(docker image inspect --format '{{.Id}}' "$EE_IMAGE")" ]]; then
+        docker image rm "$old_id" >/dev/null 2>&1 || log "old image $old_id still in use; left in place"
+    fi
     log "built $EE_IMAGE in $((SECONDS - started)) s: $(docker image inspect --format '{{.Size}}' "$EE_IMAGE") bytes"
 }
 
