@@ -4,10 +4,13 @@
 #   make sanity        ansible-test sanity (no ignore files)
 #   make units         ansible-test units
 #   make lint          ansible-lint, production profile
+#   make docs          documentation site: antsibull-docs lint-collection-docs, then
+#                      the HTML pages of modules, plugins and roles (build/docs/html)
 #   make shellcheck    shellcheck on the shell scripts without .sh (ansible-test misses them)
 #   make integration   pytest tests/integration: real daemons in network namespaces
 #   make molecule      every molecule scenario under extensions/molecule/
-#   make lab-test      every QEMU lab (tests/lab/test_*.py), one after the other
+#   make lab-test      every QEMU lab (tests/lab/test_*.py), one after the other; the
+#                      imaging lab from inside the execution environment (EE=1 below)
 #   make test          deps, then all the layers above, with a summary
 #   make lab / lab-down  one QEMU lab (SCENARIO=imaging or diskless; KEEP=1)
 #   make clean         test outputs and caches (not .venv: `make distclean`)
@@ -26,7 +29,7 @@ PYTHON ?= /usr/bin/python3
 VENV ?= .venv
 ANSIBLE_TEST_PYTHON ?= 3.11
 SCENARIOS ?=
-LAYERS := sanity units lint shellcheck integration molecule lab-test
+LAYERS := sanity units lint docs shellcheck integration molecule lab-test
 
 export PYTHON
 export VENV := $(abspath $(VENV))
@@ -42,7 +45,7 @@ ifeq ($(wildcard $(VENV)/bin/ansible-test),)
 $(shell rm -f $(DEPS_STAMP))
 endif
 
-.PHONY: help deps sanity units lint shellcheck integration molecule lab-test test lab lab-down clean distclean
+.PHONY: help deps sanity units lint docs shellcheck integration molecule lab-test test lab lab-down clean distclean
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -65,6 +68,11 @@ units: deps
 lint: deps
 	PATH="$(VENV)/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/.ansible" ansible-lint
 
+# Its own virtualenv (docs/site/requirements.txt): Sphinx and the test venv
+# disagree on docutils.
+docs:
+	tests/utils/docs.sh build
+
 shellcheck: deps
 	tests/utils/shellcheck.sh
 
@@ -77,8 +85,12 @@ molecule: deps
 test: deps
 	tests/utils/run-layers.sh $(LAYERS)
 
+# The imaging lab runs image_nodes.yml inside the execution environment (as
+# AWX does), built first; the Kea and diskless labs run their playbooks from
+# the host. One lab run each: the EE adds its build (about 1-2 min), no run.
 lab-test: deps
-	tests/utils/run-lab.sh
+	tests/utils/ee.sh build
+	LAB_EE=1 tests/utils/run-lab.sh
 
 # A lab is its test (tests/lab/test_<SCENARIO>.py), run verbosely: it prints the
 # result table and tears everything down. SCENARIO=imaging (default):
@@ -87,9 +99,19 @@ lab-test: deps
 # KEEP=1 (imaging) builds and images a lab and leaves it running
 # (tests/lab/lab.sh status / down, make lab-down).
 # DHCP=kea: the console serves DHCP with Kea instead of ISC dhcpd (imaging scenario).
+# EE=1 (imaging scenario): builds the execution environment (tests/utils/ee.sh)
+# and runs image_nodes.yml inside it through ansible-navigator, as AWX does;
+# the test then also checks the run's events.
 SCENARIO ?= imaging
 DHCP ?= isc
+EE ?= 0
+ifneq ($(filter 1 yes true,$(EE)),)
+export LAB_EE := 1
+endif
 lab: deps
+ifneq ($(filter 1 yes true,$(EE)),)
+	tests/utils/ee.sh build
+endif
 ifneq ($(filter 1 yes true,$(KEEP)),)
 ifneq ($(SCENARIO),imaging)
 	@echo "make lab: KEEP=1 is for SCENARIO=imaging" >&2; exit 2

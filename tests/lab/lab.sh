@@ -38,7 +38,9 @@
 # ($LAB_STATE_ROOT/cache: .deb files, images, the console image recipe),
 # LAB_BOOT_TIMEOUT (240 s for a node's first report), LAB_RESULTS (where `run`
 # writes its results JSON), LAB_DHCP (isc, or kea: the console serves DHCP with
-# Kea), VENV (.venv).
+# Kea), LAB_EE (1: image_nodes.yml runs inside the execution environment
+# LAB_EE_IMAGE, default cluster-netboot-ee:latest, through ansible-navigator;
+# its playbook artifact goes to LAB_EE_ARTIFACT), VENV (.venv).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +52,8 @@ LAB_IMAGE_MIB=${LAB_IMAGE_MIB:-64}
 LAB_VM_MEMORY=${LAB_VM_MEMORY:-256}
 LAB_INVENTORY=${LAB_INVENTORY:-$repo/inventories/lab}
 BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
+LAB_EE=${LAB_EE:-0}
+LAB_EE_IMAGE=${LAB_EE_IMAGE:-cluster-netboot-ee:latest}
 CONSOLE_ADDRESS=10.66.0.1
 CONSOLE_PREFIX=24
 # The console image is the molecule base image plus every package the
@@ -415,6 +419,41 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
         -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" "$@"
 }
 
+# The same run from inside the execution environment, as AWX runs it:
+# ansible-navigator starts the EE image (tests/utils/ee.sh build) on the test
+# Docker engine, with the collection from the image, not from this tree.
+# Lab-only shortcuts for the fabric: the lab's console is a container reached
+# with `docker exec` (community.docker.docker, as outside the EE), so the EE
+# gets the engine's socket, the docker client and community.docker from the
+# test virtualenv, read-only; it has no network of its own (--network none).
+# On a real site the EE reaches the console over SSH instead.
+ee_playbook() {  # ee_playbook ID PLAYBOOK [args]
+    local id=$1 book=$2 socket client community_docker
+    shift 2
+    load_lab "$id"
+    docker_env
+    socket=${DOCKER_HOST#unix://}
+    client=$(command -v docker)
+    community_docker=$("$VENV/bin/python" -c \
+        'import ansible_collections.community.docker as c; print(list(c.__path__)[0])')
+    docker image inspect "$LAB_EE_IMAGE" >/dev/null 2>&1 || die "no image $LAB_EE_IMAGE: run tests/utils/ee.sh build"
+    (
+        cd "$STATE"
+        CNB_LAB_CONSOLE=$CONTAINER "$VENV/bin/ansible-navigator" run "$book" \
+            --mode stdout --ee true --ce docker --eei "$LAB_EE_IMAGE" --pp never \
+            -i "$LAB_INVENTORY" --penv CNB_LAB_CONSOLE --penv DOCKER_HOST \
+            --senv ANSIBLE_COLLECTIONS_PATH=/usr/share/ansible/collections:/opt/lab-collections \
+            --senv ANSIBLE_CALLBACK_RESULT_FORMAT=yaml --senv ANSIBLE_NOCOLOR=1 \
+            --eev "$socket:$socket" --eev "$client:/usr/local/bin/docker:ro" \
+            --eev "$community_docker:/opt/lab-collections/ansible_collections/community/docker:ro" \
+            --co=--network=none --co=--user=0 \
+            --pae true --pas "${LAB_EE_ARTIFACT:-$STATE/image_nodes.artifact.json}" \
+            --lf "$STATE/navigator.log" --ll info \
+            -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
+            -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" "$@"
+    )
+}
+
 configure_console() {
     log "configuring the console with tftp_server, dhcp_server, frisbee_server, imaging_ramdisk"
     playbook "$1" "$here/console.yml" | tee "$(lab_dir "$1")/console.log"
@@ -429,7 +468,12 @@ image() {  # image ID [args]: times the imaging run, keeps its log
         stat -c %s "$vmdir/serial.log" >"$vmdir/serial.offset" 2>/dev/null || echo 0 >"$vmdir/serial.offset"
     done
     started=$(date +%s.%N)
-    playbook "$id" "$repo/playbooks/image_nodes.yml" "$@" | tee "$(lab_dir "$id")/image_nodes.log" || rc=$?
+    if [[ $LAB_EE == 1 ]]; then
+        log "... inside the execution environment $LAB_EE_IMAGE (ansible-navigator)"
+        ee_playbook "$id" "$repo/playbooks/image_nodes.yml" "$@" | tee "$(lab_dir "$id")/image_nodes.log" || rc=$?
+    else
+        playbook "$id" "$repo/playbooks/image_nodes.yml" "$@" | tee "$(lab_dir "$id")/image_nodes.log" || rc=$?
+    fi
     python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$started" "$(date +%s.%N)" \
         >"$(lab_dir "$id")/image_nodes.wall"
     return "$rc"

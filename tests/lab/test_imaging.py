@@ -15,8 +15,14 @@ printed (one row per node). The lab is torn down whatever happens, and the
 machine is left as found: no lab namespace, no QEMU process, and no Docker
 engine unless one was running before.
 
-Environment: LAB_TEST_TIMEOUT (seconds, default 1500) and lab.sh's own
-(LAB_IMAGE_MIB, LAB_VM_MEMORY, LAB_STATE_ROOT, LAB_CACHE, LAB_BOOT_TIMEOUT).
+With LAB_EE=1 (make lab EE=1) image_nodes.yml runs inside the execution
+environment (tests/utils/ee.sh build) through ansible-navigator, as AWX runs
+it, and the run's events (navigator's playbook artifact) must show the same
+per-node results, from the collection installed in the image.
+
+Environment: LAB_TEST_TIMEOUT (seconds, default 1500), LAB_EE, and lab.sh's own
+(LAB_IMAGE_MIB, LAB_VM_MEMORY, LAB_STATE_ROOT, LAB_CACHE, LAB_BOOT_TIMEOUT,
+LAB_EE_IMAGE).
 """
 
 from __future__ import annotations
@@ -64,6 +70,34 @@ def leftovers(lab_id: str) -> list[str]:
     return found
 
 
+LAB_EE = os.environ.get('LAB_EE') == '1'
+
+
+def ee_events(artifact: Path) -> tuple[str, list[dict]]:
+    """The status and the runner events (one per task and host) of navigator's playbook artifact."""
+    data = json.loads(artifact.read_text())
+    return data['status'], [task for play in data['plays'] for task in play['tasks']]
+
+
+def check_ee_run(artifact: Path, data: dict) -> None:
+    """The run inside the EE: the collection's modules ran, and its events carry each node's result."""
+    status, events = ee_events(artifact)
+    assert status == 'failed', status  # node-x1 cannot boot
+    actions = {event.get('resolved_action') for event in events if event['__result'].lower() == 'ok'}
+    for action in ('cluster.netboot.frisbee_server', 'cluster.netboot.pxe_config', 'cluster.netboot.pxe_boot',
+                   'cluster.netboot.node_power'):
+        assert action in actions, '%s never reported ok inside the EE' % action
+    # Role tasks may carry the role's name in front.
+    (published,) = [event for event in events if event['task'].endswith('Publish the results')]
+    assert published['__result'].lower() == 'ok' and published['host'] == 'console'
+    per_node = {node['name']: node['result'] for node in published['res']['ansible_facts']['image_nodes_results']}
+    # The events say what the host side found on the disks, node by node.
+    assert per_node == {node['name']: node['console_result'] for node in data['nodes']}, per_node
+    assert per_node.pop('node-x1') == 'failed' and set(per_node.values()) == {'ok'}, per_node
+    (failed,) = [event for event in events if event['__result'].lower() == 'failed']
+    assert failed['task'].endswith('Fail when any node was not imaged') and 'node-x1' in failed['res']['msg']
+
+
 def run_imaging_lab(tmp_path: Path, args: list[str], **env_overrides: str) -> tuple[str, dict]:
     """``lab.sh run ARGS``: its output (also printed as it comes) and its results, with the machine as found.
 
@@ -71,7 +105,9 @@ def run_imaging_lab(tmp_path: Path, args: list[str], **env_overrides: str) -> tu
     the lab left a namespace, a QEMU process or a Docker engine it started.
     """
     results = tmp_path / 'lab-results.json'
-    env = dict(os.environ, LAB_RESULTS=str(results), ANSIBLE_NOCOLOR='1', **env_overrides)
+    # Only a test that asks for it runs the playbook inside the execution environment.
+    env = {key: value for key, value in os.environ.items() if key not in ('LAB_EE', 'LAB_EE_ARTIFACT')}
+    env.update(LAB_RESULTS=str(results), ANSIBLE_NOCOLOR='1', **env_overrides)
     engine_before = docker_engine_answers()
     # The lab's output goes to the terminal as it comes (make lab), and is kept for the checks.
     process = subprocess.Popen([str(LAB), 'run'] + args, cwd=REPO, env=env, stdout=subprocess.PIPE,
@@ -124,8 +160,12 @@ def check_imaged(data: dict, names: set[str]) -> None:
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
                     % ', '.join(missing_tools()))
 def test_two_groups_image_in_parallel_and_a_node_that_cannot_boot_fails_alone(tmp_path: Path) -> None:
-    output, data = run_imaging_lab(tmp_path, ['--failure-case'])
+    artifact = tmp_path / 'image_nodes.artifact.json'
+    output, data = run_imaging_lab(tmp_path, ['--failure-case'],
+                                   **({'LAB_EE': '1', 'LAB_EE_ARTIFACT': str(artifact)} if LAB_EE else {}))
     check_imaged(data, {'node-a1', 'node-a2', 'node-b1', 'node-b2'})
+    if LAB_EE:
+        check_ee_run(artifact, data)
     by_name = {node['name']: node for node in data['nodes']}
     assert by_name['node-x1']['console_result'] == 'failed'
     assert data['playbook_rc'] != 0
