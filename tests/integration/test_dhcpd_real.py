@@ -197,10 +197,10 @@ def role_play(lab, tftp_root, **overrides):
         dhcp_server_subnets=[{'subnet': '10.18.0.0', 'netmask': '255.255.0.0',
                               'ranges': [{'start': POOL[0], 'end': POOL[1]}]}])
     values.update(overrides)
-    tasks = [{'name': 'Check boot files', 'ansible.builtin.include_role': {
-                  'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'boot_files'}},
-             {'name': 'Configure dhcpd', 'ansible.builtin.include_role': {
-                  'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'isc'}},
+    tasks = [{'name': 'Check boot files',
+              'ansible.builtin.include_role': {'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'boot_files'}},
+             {'name': 'Configure dhcpd',
+              'ansible.builtin.include_role': {'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'isc'}},
              # The role's restart handler acts on this host's service; the lab runs dhcpd itself.
              # end_play ends the play before notified handlers run.
              {'name': 'No handlers', 'ansible.builtin.meta': 'end_play'}]

@@ -366,8 +366,8 @@ def test_tftp_server_layout_serves_shim_grub_ipxe_and_dispatchers(lab, run_playb
     ({'tftp_server_grub': '/nonexistent/grubnetx64.efi.signed'}, '/nonexistent/grubnetx64.efi.signed'),
     ({'tftp_server_ipxe_files': ['/nonexistent/ipxe.efi']}, '/nonexistent/ipxe.efi'),
 ])
-def test_tftp_server_layout_with_a_loader_missing_changes_nothing(lab, run_playbook, tree_digest, signed_binaries,
-                                                                   values, missing):
+def test_tftp_server_layout_with_a_loader_missing_changes_nothing(
+        lab, run_playbook, tree_digest, signed_binaries, values, missing):
     before = tree_digest(lab.tftp_root)
     result = run_playbook(layout_play(lab, **values))
     assert result.failed
