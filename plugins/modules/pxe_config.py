@@ -68,7 +68,8 @@ options:
     description:
       - The config's file name inside C(pxelinux.cfg/) (or the O(loader)'s directory), for example
         V(orbit-2.0.0) or V(default).
-      - A plain file name; C(/), C(..) and a leading C(.) are refused.
+      - A plain file name; C(/), C(..) and a leading C(.) are refused, and so is the name of the O(loader)'s
+        dispatcher (C(grub.cfg) for GRUB, C(boot.ipxe) for iPXE).
       - Required unless O(dispatcher=true).
     type: str
   dispatcher:
@@ -281,7 +282,11 @@ def config_name(params: dict) -> str:
         missing = [option for option in ('default', 'labels') if params[option] is None]
         if missing:
             raise _pxe.PxeError('state is present but all of the following are missing: %s' % ', '.join(missing))
-    return _pxe.check_config_name(params['name'], loader)
+    name = _pxe.check_config_name(params['name'], loader)
+    if name == _bootconfig.DISPATCHERS.get(loader, (None,))[0]:
+        raise _pxe.PxeError('%s/%s is the dispatcher every %s node reads first: manage it with dispatcher: true, '
+                            'give the config another name' % (_pxe.get_loader(loader).directory, name, loader))
+    return name
 
 
 def ensure_present(module: AnsibleModule, root: str, path: str) -> dict:

@@ -310,3 +310,16 @@ def test_dispatcher_without_default_when_file_checks_are_off(root):
 def test_name_is_required_without_dispatcher(root):
     ended = run_module(pxe_config.main, {'tftp_root': str(root), 'default': 'x', 'labels': LABELS})
     assert ended.failed and 'name' in ended.result['msg']
+
+
+@pytest.mark.parametrize('loader, name', [('grub', 'grub.cfg'), ('ipxe', 'boot.ipxe')])
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_config_named_like_the_dispatcher_is_refused(root, loader, name, state):
+    """A config may not take the dispatcher's place: every GRUB or iPXE node would boot it."""
+    write_default(root, loader)
+    assert not run_module(pxe_config.main, {'tftp_root': str(root), 'loader': loader, 'dispatcher': True}).failed
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, {'tftp_root': str(root), 'loader': loader, 'name': name, 'state': state,
+                                         'default': 'harddisk', 'labels': [{'name': 'harddisk', 'localboot': 0}]})
+    assert ended.failed and 'dispatcher' in ended.result['msg'], ended.result
+    assert tree_digest(root) == before
