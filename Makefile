@@ -87,6 +87,8 @@ lab-test: deps
 # KEEP=1 (imaging) builds and images a lab and leaves it running
 # (tests/lab/lab.sh status / down, make lab-down).
 # DHCP=kea: the console serves DHCP with Kea instead of ISC dhcpd (imaging scenario).
+# FRISBEE_DIR=DIR (imaging scenario): DIR holds the operator's frisbeed, frisbee and
+# imagezip; one group is then imaged through frisbee (otherwise the lab says it was not run).
 SCENARIO ?= imaging
 DHCP ?= isc
 lab: deps
@@ -94,9 +96,9 @@ ifneq ($(filter 1 yes true,$(KEEP)),)
 ifneq ($(SCENARIO),imaging)
 	@echo "make lab: KEEP=1 is for SCENARIO=imaging" >&2; exit 2
 endif
-	LAB_DHCP=$(DHCP) tests/lab/lab.sh run --keep
+	LAB_DHCP=$(DHCP) FRISBEE_DIR=$(FRISBEE_DIR) tests/lab/lab.sh run --keep
 else
-	LAB_DHCP=$(DHCP) tests/utils/run-lab.sh $(SCENARIO)
+	LAB_DHCP=$(DHCP) FRISBEE_DIR=$(FRISBEE_DIR) tests/utils/run-lab.sh $(SCENARIO)
 endif
 
 lab-down:

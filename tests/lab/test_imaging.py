@@ -15,8 +15,12 @@ printed (one row per node). The lab is torn down whatever happens, and the
 machine is left as found: no lab namespace, no QEMU process, and no Docker
 engine unless one was running before.
 
+With FRISBEE_DIR (the operator's frisbeed, frisbee and imagezip) group-b is
+imaged through frisbee from an imagezip image of its raw image and its disks
+are checked against the raw image; without it the lab says so loudly.
+
 Environment: LAB_TEST_TIMEOUT (seconds, default 1500) and lab.sh's own
-(LAB_IMAGE_MIB, LAB_VM_MEMORY, LAB_STATE_ROOT, LAB_CACHE, LAB_BOOT_TIMEOUT).
+(LAB_IMAGE_MIB, LAB_VM_MEMORY, LAB_STATE_ROOT, LAB_CACHE, LAB_BOOT_TIMEOUT, FRISBEE_DIR).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -37,6 +42,8 @@ LAB = REPO / 'tests' / 'lab' / 'lab.sh'
 DOCKERD = REPO / 'tests' / 'utils' / 'dockerd.sh'
 # The lab on 2 cores: about 7 minutes; the limit only guards against a hang.
 TIMEOUT = int(os.environ.get('LAB_TEST_TIMEOUT', '1500'))
+FRISBEE_NOT_RUN = ('NOT TESTED: the frisbee path of the lab (FRISBEE_DIR was not set: a directory with the '
+                   "operator's frisbeed, frisbee and imagezip); both groups were imaged with udpcast")
 
 
 def missing_tools() -> list[str]:
@@ -119,6 +126,9 @@ def check_imaged(data: dict, names: set[str]) -> None:
         assert node['booted_image'] is True, node
     # The two groups got two different images.
     assert len({node['expected_sha256'] for node in imaged}) == 2
+    # With the operator's frisbee programs (FRISBEE_DIR) group-b went through frisbee, else both through udpcast.
+    backends = {node['group']: node['backend'] for node in imaged}
+    assert backends == {'group-a': 'udpcast', 'group-b': 'frisbee' if os.environ.get('FRISBEE_DIR') else 'udpcast'}
 
 
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
@@ -132,3 +142,6 @@ def test_two_groups_image_in_parallel_and_a_node_that_cannot_boot_fails_alone(tm
     assert 'node-x1' in output and 'not imaged' in output
     # The table of the run: one row per node.
     assert 'GROUP' in output and 'CHECKSUM' in output
+    if not os.environ.get('FRISBEE_DIR'):
+        assert 'FRISBEE PATH NOT RUN' in output
+        warnings.warn(FRISBEE_NOT_RUN)
