@@ -145,3 +145,50 @@ def test_two_groups_image_in_parallel_and_a_node_that_cannot_boot_fails_alone(tm
     if not os.environ.get('FRISBEE_DIR'):
         assert 'FRISBEE PATH NOT RUN' in output
         warnings.warn(FRISBEE_NOT_RUN)
+
+
+@pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
+                    % ', '.join(missing_tools()))
+def test_a_frisbee_node_whose_disk_differs_from_the_raw_image_fails(tmp_path: Path) -> None:
+    """The node checks the raw bytes of its disk: a wrong sha256 for the raw image fails every node of the group."""
+    if not os.environ.get('FRISBEE_DIR'):
+        warnings.warn(FRISBEE_NOT_RUN)
+        pytest.skip(FRISBEE_NOT_RUN)
+    env = dict(os.environ, LAB_RESULTS=str(tmp_path / 'lab-results.json'), ANSIBLE_NOCOLOR='1')
+    env.pop('LAB_FAILURE_CASE', None)
+    up = subprocess.run([str(LAB), 'up'], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True, timeout=TIMEOUT,
+                        check=False)
+    lab_id = up.stdout.strip().splitlines()[-1] if up.stdout.strip() else ''
+    try:
+        assert up.returncode == 0 and re.fullmatch(r'cnbl[0-9a-f]{4}', lab_id), up.stdout[-4000:]
+        wrong = tmp_path / 'wrong-sha.json'
+        wrong.write_text(json.dumps({'image_nodes_groups': [{
+            'name': 'group-b', 'image': '/srv/lab/images/lab-b.ndz', 'raw_image': '/srv/lab/images/lab-b.img',
+            'backend': 'frisbee', 'inventory_group': 'lab_group_b', 'sha256': '0' * 64}]}))
+        image = subprocess.run([str(LAB), 'image', lab_id, '-e', '@%s' % wrong], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT,
+                               check=False)
+        sys.stdout.write(image.stdout)
+        assert image.returncode != 0, 'the run passed although no disk can match the sha256 it was given'
+        summary = json.loads(subprocess.run(
+            ['docker', 'exec', '%s-console' % lab_id, 'sh', '-c',
+             'cat "$(ls -t /var/lib/cluster-netboot/image-nodes/*/summary.json | head -n 1)"'],
+            env=dict(env, **docker_env()), stdout=subprocess.PIPE, text=True, check=True).stdout)
+        nodes = {node['name']: node for node in summary['nodes']}
+        assert set(nodes) == {'node-b1', 'node-b2'}
+        for node in nodes.values():
+            # The node received the image through frisbee, read its disk back and refused it itself.
+            assert (node['backend'], node['phase'], node['result']) == ('frisbee', 'done', 'failed'), node
+            assert node['detail'] == 'checksum-mismatch' and node['verdict'] == 'mismatch', node
+            assert node['sha256'] and node['sha256'] != '0' * 64, node
+    finally:
+        subprocess.run([str(LAB), 'down', lab_id] if lab_id.startswith('cnbl') else [str(LAB), 'down'], cwd=REPO,
+                       check=False)
+    if lab_id.startswith('cnbl'):
+        assert leftovers(lab_id) == [], leftovers(lab_id)
+
+
+def docker_env() -> dict[str, str]:
+    """DOCKER_HOST and friends of the engine the lab uses (tests/utils/dockerd.sh env)."""
+    line = subprocess.run([str(DOCKERD), 'env'], stdout=subprocess.PIPE, text=True, check=True).stdout
+    return dict(re.findall(r'(\w+)=([^\s;]+)', line.replace('export ', '').replace('"', '')))
