@@ -64,7 +64,7 @@ def start_ticks(pid: int) -> int | None:
 
 
 def test_imagezip_image_served_by_frisbeed_lands_as_the_raw_image(frisbee_programs, netns_factory, processes,
-                                                                   run_playbook, tmp_path):
+                                                                  run_playbook, tmp_path):
     console = netns_factory.namespace('fcon')
     bridge = netns_factory.bridge(console, f'{SUBNET}.1/24')
     console.ip('route', 'add', '224.0.0.0/4', 'dev', bridge)
@@ -121,7 +121,7 @@ def test_imagezip_image_served_by_frisbeed_lands_as_the_raw_image(frisbee_progra
                 [frisbee_programs['frisbee'], '-q', '-m', session['address'], '-p', str(session['port']),
                  '-i', f'{SUBNET}.{10 + index}', str(disk)], ns=node)))
         deadline = time.monotonic() + 120
-        while any(client.running() for _, client in clients) and time.monotonic() < deadline:
+        while any(client.running() for _disk, client in clients) and time.monotonic() < deadline:
             time.sleep(0.2)
         for disk, client in clients:
             assert not client.running(), 'frisbee did not finish in 120 s:\n' + client.log()

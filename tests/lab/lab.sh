@@ -536,7 +536,7 @@ case $command in
         checked=0
         check "$ID" "$rc" || checked=$?
         frisbee_notice
-        exit "$checked"
+        [[ $checked == 0 ]]
         ;;
     console)
         [[ ${#args[@]} -eq 1 ]] || die "usage: lab.sh console ID"
