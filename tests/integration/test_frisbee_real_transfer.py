@@ -22,9 +22,10 @@ import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import pytest
+
+from test_frisbee_udpcast import sha256, start_ticks
 
 BIN_DIR_VARIABLE = 'CLUSTER_NETBOOT_FRISBEE_BIN_DIR'
 PROGRAMS = ('frisbeed', 'frisbee', 'imagezip')
@@ -44,23 +45,6 @@ def frisbee_programs() -> dict[str, str]:
         print('\n' + reason, file=sys.stderr)
         pytest.skip(reason)
     return found
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def start_ticks(pid: int) -> int | None:
-    try:
-        with open(f'/proc/{pid}/stat', encoding='utf-8') as handle:
-            fields = handle.read().rsplit(')', 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return None if fields[0] == 'Z' else int(fields[19])
 
 
 def test_imagezip_image_served_by_frisbeed_lands_as_the_raw_image(frisbee_programs, netns_factory, processes,
