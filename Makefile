@@ -102,6 +102,8 @@ lab-test: deps
 # EE=1 (imaging scenario): builds the execution environment (tests/utils/ee.sh)
 # and runs image_nodes.yml inside it through ansible-navigator, as AWX does;
 # the test then also checks the run's events.
+# FRISBEE_DIR=DIR (imaging scenario): DIR holds the operator's frisbeed, frisbee and
+# imagezip; one group is then imaged through frisbee (otherwise the lab says it was not run).
 SCENARIO ?= imaging
 DHCP ?= isc
 EE ?= 0
@@ -116,9 +118,9 @@ ifneq ($(filter 1 yes true,$(KEEP)),)
 ifneq ($(SCENARIO),imaging)
 	@echo "make lab: KEEP=1 is for SCENARIO=imaging" >&2; exit 2
 endif
-	LAB_DHCP=$(DHCP) tests/lab/lab.sh run --keep
+	LAB_DHCP=$(DHCP) FRISBEE_DIR=$(FRISBEE_DIR) tests/lab/lab.sh run --keep
 else
-	LAB_DHCP=$(DHCP) tests/utils/run-lab.sh $(SCENARIO)
+	LAB_DHCP=$(DHCP) FRISBEE_DIR=$(FRISBEE_DIR) tests/utils/run-lab.sh $(SCENARIO)
 endif
 
 lab-down:

@@ -5,8 +5,8 @@
 """cluster.netboot.frisbee_server with the frisbee backend against a real frisbeed.
 
 Frisbee is not packaged in Debian. The test runs when the operator's
-``frisbeed`` is on PATH (or in /usr/local/sbin, or named by $FRISBEED) and
-is skipped, saying why, otherwise. The command lines themselves are unit
+``frisbeed`` is in $CLUSTER_NETBOOT_FRISBEE_BIN_DIR (or named by $FRISBEED,
+or on PATH or in /usr/local/sbin) and is skipped, saying why, otherwise. The command lines themselves are unit
 tested against frisbeed's option table (tests/unit/.../test__frisbee.py).
 """
 
@@ -22,8 +22,12 @@ import warnings
 
 import pytest
 
-FRISBEED = os.environ.get('FRISBEED') or shutil.which('frisbeed', path=os.environ.get('PATH', '') + ':/usr/local/sbin:/usr/sbin')
-SKIP_REASON = ('NOT TESTED: no frisbeed on PATH, in /usr/local/sbin or in $FRISBEED. Frisbee is not packaged in '
+# The operator's programs directory when given (as the end-to-end test takes it), else PATH.
+BIN_DIR = os.environ.get('CLUSTER_NETBOOT_FRISBEE_BIN_DIR', '')
+FRISBEED = os.environ.get('FRISBEED') or shutil.which(
+    'frisbeed', path=BIN_DIR or os.environ.get('PATH', '') + ':/usr/local/sbin:/usr/sbin')
+SKIP_REASON = ('NOT TESTED: no frisbeed in $CLUSTER_NETBOOT_FRISBEE_BIN_DIR, $FRISBEED, on PATH or in /usr/local/sbin. '
+               'Frisbee is not packaged in '
                'Debian: build frisbeed from Emulab\'s sources and put it on PATH to run the frisbee backend '
                'against the real server (its command lines are still unit tested).')
 

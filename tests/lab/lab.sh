@@ -40,7 +40,11 @@
 # writes its results JSON), LAB_DHCP (isc, or kea: the console serves DHCP with
 # Kea), LAB_EE (1: image_nodes.yml runs inside the execution environment
 # LAB_EE_IMAGE, default cluster-netboot-ee:latest, through ansible-navigator;
-# its playbook artifact goes to LAB_EE_ARTIFACT), VENV (.venv).
+# its playbook artifact goes to LAB_EE_ARTIFACT),
+# FRISBEE_DIR (a directory with the operator's frisbeed, frisbee and
+# imagezip: group-b is then imaged through frisbee from an imagezip image of
+# its raw image; without it both groups use udpcast and the lab says the
+# frisbee path was not run), VENV (.venv).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +75,26 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, taps, docker)"
 [[ $LAB_IMAGE_MIB =~ ^[0-9]+$ && $LAB_IMAGE_MIB -ge 1 ]] || die "LAB_IMAGE_MIB must be a positive number"
 [[ $LAB_VM_MEMORY =~ ^[0-9]+$ && $LAB_VM_MEMORY -ge 128 ]] || die "LAB_VM_MEMORY must be at least 128"
+
+# The frisbee path runs only with the operator's programs (frisbee is not packaged in Debian).
+frisbee_dir_check() {
+    local program
+    [[ -n ${FRISBEE_DIR:-} ]] || return 0
+    FRISBEE_DIR=$(cd "$FRISBEE_DIR" 2>/dev/null && pwd) || die "FRISBEE_DIR is not a directory"
+    for program in frisbeed frisbee imagezip; do
+        [[ -x $FRISBEE_DIR/$program && -f $FRISBEE_DIR/$program ]] || die "FRISBEE_DIR has no executable $program"
+    done
+}
+frisbee_notice() {
+    if [[ -n ${FRISBEE_DIR:-} ]]; then
+        log "frisbee: group-b is imaged through frisbeed/frisbee from an imagezip image ($FRISBEE_DIR)"
+    else
+        log "################################################################################"
+        log "# FRISBEE PATH NOT RUN: no FRISBEE_DIR (a directory with the operator's frisbeed,"
+        log "# frisbee and imagezip; frisbee is not packaged in Debian). Both groups use udpcast."
+        log "################################################################################"
+    fi
+}
 
 # Set when a lab started the Docker engine: the last lab torn down stops it again.
 ENGINE_MARKER=$LAB_STATE_ROOT/dockerd.started-by-lab
@@ -335,6 +359,7 @@ CONTAINER=$CONTAINER
 STATE=$STATE
 LAB_IMAGE_MIB=$LAB_IMAGE_MIB
 LAB_FAILURE_CASE=${LAB_FAILURE_CASE:-}
+FRISBEE_DIR=${FRISBEE_DIR:-}
 OWNER_PID=$$
 OWNER_START=$(owner_start $$)
 EOF
@@ -416,7 +441,8 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
     ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
         "$VENV/bin/ansible-playbook" -i "$LAB_INVENTORY" "$book" \
         -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
-        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" "$@"
+        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" \
+        -e "{\"lab_frisbee_dir\": \"${FRISBEE_DIR:-}\"}" "$@"
 }
 
 # The same run from inside the execution environment, as AWX runs it:
@@ -540,6 +566,8 @@ case $command in
         }
         trap on_exit EXIT
         trap 'exit 130' INT TERM
+        frisbee_dir_check
+        frisbee_notice
         up
         configure_console "$ID"
         if [[ $command == up ]]; then
@@ -550,7 +578,10 @@ case $command in
         fi
         rc=0
         image "$ID" "${args[@]}" || rc=$?
-        check "$ID" "$rc"
+        checked=0
+        check "$ID" "$rc" || checked=$?
+        frisbee_notice
+        [[ $checked == 0 ]]
         ;;
     console)
         [[ ${#args[@]} -eq 1 ]] || die "usage: lab.sh console ID"

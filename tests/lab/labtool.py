@@ -105,6 +105,9 @@ def check(args: argparse.Namespace) -> int:
     for node in nodes:
         name = node['name']
         image = os.path.join(state, 'share', 'images', os.path.basename(node.get('image') or ''))
+        # A frisbee image (lab-X.ndz, made by imagezip on the console) is checked against its raw image.
+        if image.endswith('.ndz'):
+            image = image[:-len('.ndz')] + '.img'
         try:
             with open(image + '.sha256') as handle:
                 expected = handle.read().strip()
@@ -115,6 +118,7 @@ def check(args: argparse.Namespace) -> int:
         disk = os.path.join(state, 'vms', name, 'disk.img')
         host_sha = disk_sha256(disk, size) if os.path.exists(disk) and size else ''
         rows.append({'name': name, 'group': node.get('group'), 'image': os.path.basename(image),
+                     'backend': node.get('backend') or '',
                      'console_result': node.get('result'), 'host_sha256': host_sha, 'expected_sha256': expected,
                      'host_verdict': 'match' if host_sha and host_sha == expected else 'differs',
                      'seconds': node.get('seconds'), 'receive_seconds': node.get('receive_seconds'),
@@ -178,8 +182,10 @@ def check(args: argparse.Namespace) -> int:
     if not nodes:
         problems.append('no node results')
 
-    header = ('NODE', 'GROUP', 'IMAGE', 'CONSOLE', 'HOST SHA256 (first 16)', 'HOST CHECK', 'BOOTED NEW DISK')
-    table = [header] + [(row['name'], row['group'] or '-', row['image'], row['console_result'] or '-',
+    header = ('NODE', 'GROUP', 'BACKEND', 'IMAGE', 'CONSOLE', 'HOST SHA256 (first 16)', 'HOST CHECK',
+              'BOOTED NEW DISK')
+    table = [header] + [(row['name'], row['group'] or '-', row['backend'] or '-', row['image'],
+                         row['console_result'] or '-',
                          (row['host_sha256'] or '-')[:16], row['host_verdict'],
                          {True: 'yes', False: 'NO', None: '-'}[row['booted_image']]) for row in rows]
     widths = [max(len(str(line[index])) for line in table) for index in range(len(header))]

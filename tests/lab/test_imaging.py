@@ -20,9 +20,13 @@ environment (tests/utils/ee.sh build) through ansible-navigator, as AWX runs
 it, and the run's events (navigator's playbook artifact) must show the same
 per-node results, from the collection installed in the image.
 
+With FRISBEE_DIR (the operator's frisbeed, frisbee and imagezip) group-b is
+imaged through frisbee from an imagezip image of its raw image and its disks
+are checked against the raw image; without it the lab says so loudly.
+
 Environment: LAB_TEST_TIMEOUT (seconds, default 1500), LAB_EE, and lab.sh's own
 (LAB_IMAGE_MIB, LAB_VM_MEMORY, LAB_STATE_ROOT, LAB_CACHE, LAB_BOOT_TIMEOUT,
-LAB_EE_IMAGE).
+LAB_EE_IMAGE, FRISBEE_DIR).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -43,6 +48,8 @@ LAB = REPO / 'tests' / 'lab' / 'lab.sh'
 DOCKERD = REPO / 'tests' / 'utils' / 'dockerd.sh'
 # The lab on 2 cores: about 7 minutes; the limit only guards against a hang.
 TIMEOUT = int(os.environ.get('LAB_TEST_TIMEOUT', '1500'))
+FRISBEE_NOT_RUN = ('NOT TESTED: the frisbee path of the lab (FRISBEE_DIR was not set: a directory with the '
+                   "operator's frisbeed, frisbee and imagezip); both groups were imaged with udpcast")
 
 
 def missing_tools() -> list[str]:
@@ -155,6 +162,9 @@ def check_imaged(data: dict, names: set[str]) -> None:
         assert node['booted_image'] is True, node
     # The two groups got two different images.
     assert len({node['expected_sha256'] for node in imaged}) == 2
+    # With the operator's frisbee programs (FRISBEE_DIR) group-b went through frisbee, else both through udpcast.
+    backends = {node['group']: node['backend'] for node in imaged}
+    assert backends == {'group-a': 'udpcast', 'group-b': 'frisbee' if os.environ.get('FRISBEE_DIR') else 'udpcast'}
 
 
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
@@ -172,3 +182,53 @@ def test_two_groups_image_in_parallel_and_a_node_that_cannot_boot_fails_alone(tm
     assert 'node-x1' in output and 'not imaged' in output
     # The table of the run: one row per node.
     assert 'GROUP' in output and 'CHECKSUM' in output
+    if not os.environ.get('FRISBEE_DIR'):
+        assert 'FRISBEE PATH NOT RUN' in output
+        warnings.warn(FRISBEE_NOT_RUN)
+
+
+@pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
+                    % ', '.join(missing_tools()))
+def test_a_frisbee_node_whose_disk_differs_from_the_raw_image_fails(tmp_path: Path) -> None:
+    """The node checks the raw bytes of its disk: a wrong sha256 for the raw image fails every node of the group."""
+    if not os.environ.get('FRISBEE_DIR'):
+        warnings.warn(FRISBEE_NOT_RUN)
+        pytest.skip(FRISBEE_NOT_RUN)
+    env = dict(os.environ, LAB_RESULTS=str(tmp_path / 'lab-results.json'), ANSIBLE_NOCOLOR='1')
+    env.pop('LAB_FAILURE_CASE', None)
+    up = subprocess.run([str(LAB), 'up'], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True, timeout=TIMEOUT,
+                        check=False)
+    lab_id = up.stdout.strip().splitlines()[-1] if up.stdout.strip() else ''
+    try:
+        assert up.returncode == 0 and re.fullmatch(r'cnbl[0-9a-f]{4}', lab_id), up.stdout[-4000:]
+        wrong = tmp_path / 'wrong-sha.json'
+        wrong.write_text(json.dumps({'image_nodes_groups': [{
+            'name': 'group-b', 'image': '/srv/lab/images/lab-b.ndz', 'raw_image': '/srv/lab/images/lab-b.img',
+            'backend': 'frisbee', 'inventory_group': 'lab_group_b', 'sha256': '0' * 64}]}))
+        image = subprocess.run([str(LAB), 'image', lab_id, '-e', '@%s' % wrong], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT,
+                               check=False)
+        sys.stdout.write(image.stdout)
+        assert image.returncode != 0, 'the run passed although no disk can match the sha256 it was given'
+        summary = json.loads(subprocess.run(
+            ['docker', 'exec', '%s-console' % lab_id, 'sh', '-c',
+             'cat "$(ls -t /var/lib/cluster-netboot/image-nodes/*/summary.json | head -n 1)"'],
+            env=dict(env, **docker_env()), stdout=subprocess.PIPE, text=True, check=True).stdout)
+        nodes = {node['name']: node for node in summary['nodes']}
+        assert set(nodes) == {'node-b1', 'node-b2'}
+        for node in nodes.values():
+            # The node received the image through frisbee, read its disk back and refused it itself.
+            assert (node['backend'], node['phase'], node['result']) == ('frisbee', 'done', 'failed'), node
+            assert node['detail'] == 'checksum-mismatch' and node['verdict'] == 'mismatch', node
+            assert node['sha256'] and node['sha256'] != '0' * 64, node
+    finally:
+        subprocess.run([str(LAB), 'down', lab_id] if lab_id.startswith('cnbl') else [str(LAB), 'down'], cwd=REPO,
+                       check=False)
+    if lab_id.startswith('cnbl'):
+        assert leftovers(lab_id) == [], leftovers(lab_id)
+
+
+def docker_env() -> dict[str, str]:
+    """DOCKER_HOST and friends of the engine the lab uses (tests/utils/dockerd.sh env)."""
+    line = subprocess.run([str(DOCKERD), 'env'], stdout=subprocess.PIPE, text=True, check=True).stdout
+    return dict(re.findall(r'(\w+)=([^\s;]+)', line.replace('export ', '').replace('"', '')))

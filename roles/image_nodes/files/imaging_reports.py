@@ -201,7 +201,7 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
         'name': node['name'], 'group': node.get('group'), 'image': node.get('image'), 'mac': node.get('mac'),
         'ip': node.get('ip'), 'phase': 'none', 'result': 'waiting', 'sha256': '', 'verdict': '',
         'seconds': None, 'receive_seconds': None, 'verify_seconds': None, 'detail': '', 'final': False,
-        'reports': len(mine), 'last_report': None, 'note': '',
+        'reports': len(mine), 'last_report': None, 'note': '', 'backend': '',
     }
     for report in mine:
         state['phase'] = report.get('phase') or state['phase']
@@ -214,6 +214,8 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
                 state[key] = number
         if report.get('sha256'):
             state['sha256'] = report['sha256']
+        if report.get('backend'):
+            state['backend'] = report['backend']
         if report.get('peer') and report.get('ip') and report['peer'] != report['ip']:
             # NAT or a spoofed report: kept for the summary, the verdict stays the node's own.
             state['note'] = 'reported ip %s from %s' % (report['ip'], report['peer'])
