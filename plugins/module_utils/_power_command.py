@@ -37,6 +37,7 @@ class IpmiDriver(Driver):
     """``ipmitool -I lanplus chassis power ...``; the password goes by environment (``-E``), never argv."""
 
     name = 'ipmi'
+    boot_once_supported = True
 
     def __init__(self, runner: Runner, address: str = '{bmc}', username: str | None = None,
                  password: str | None = None, interface: str = 'lanplus', binary: str = 'ipmitool',
@@ -53,7 +54,8 @@ class IpmiDriver(Driver):
     def check(self, node: Mapping[str, object]) -> None:
         render(self.address, node, 'address')
 
-    def power(self, node: Mapping[str, object], verb: str) -> str:
+    def ipmitool(self, node: Mapping[str, object], words: Sequence[str]) -> str:
+        """Run ``ipmitool ... WORDS`` against the node's BMC; a failure carries ipmitool's own message."""
         argv = [self.binary, '-I', self.interface, '-H', render(self.address, node, 'address')]
         env = None
         if self.username:
@@ -61,12 +63,19 @@ class IpmiDriver(Driver):
         if self.password is not None:
             argv.append('-E')
             env = {'IPMI_PASSWORD': self.password}
-        argv += ['chassis', 'power', verb]
+        argv += list(words)
         code, out, err = self.runner(argv, env, self.timeout)
         if code != 0:
-            raise PowerError('ipmitool chassis power %s failed (exit %d): %s'
-                             % (verb, code, (err or out).strip()[-300:]))
+            raise PowerError('ipmitool %s failed (exit %d): %s'
+                             % (' '.join(words), code, (err or out).strip()[-300:]))
         return out
+
+    def power(self, node: Mapping[str, object], verb: str) -> str:
+        return self.ipmitool(node, ['chassis', 'power', verb])
+
+    def boot_once(self, node: Mapping[str, object], device: str, uefi: bool = False) -> None:
+        # Without persistent, ipmitool sets the boot flags valid for the next boot only.
+        self.ipmitool(node, ['chassis', 'bootdev', device] + (['options=efiboot'] if uefi else []))
 
     def status(self, node: Mapping[str, object]) -> str:
         return word_power(self.power(node, 'status'))

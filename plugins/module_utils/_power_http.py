@@ -132,6 +132,7 @@ class CmcDriver(Driver):
         self.call(node, 'reset')
 
 
+REDFISH_BOOT_TARGETS = {'pxe': 'Pxe'}
 REDFISH_RESET_TYPES = {'on': 'On', 'off': 'ForceOff', 'reset': 'ForceRestart', 'cycle': 'PowerCycle'}
 
 
@@ -139,6 +140,7 @@ class RedfishDriver(Driver):
     """DMTF Redfish: ``ComputerSystem.Reset`` and ``PowerState`` of the BMC's computer system."""
 
     name = 'redfish'
+    boot_once_supported = True
 
     def __init__(self, opener: Opener, url: str = 'https://{bmc}', system: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -208,6 +210,19 @@ class RedfishDriver(Driver):
                 return
             raise PowerError('%s does not allow ResetType %s (allowed: %s)' % (url, reset_type, ', '.join(allowed)))
         self.request(target, 'POST', {'ResetType': reset_type})
+
+    def boot_once(self, node: Mapping[str, object], device: str, uefi: bool = False) -> None:
+        url, data = self.system_url(node)
+        target = REDFISH_BOOT_TARGETS[device]
+        boot = data.get('Boot') if isinstance(data.get('Boot'), dict) else {}
+        allowed = boot.get('BootSourceOverrideTarget@Redfish.AllowableValues')
+        if allowed and target not in allowed:
+            raise PowerError('%s does not allow BootSourceOverrideTarget %s (allowed: %s)'
+                             % (url, target, ', '.join(str(value) for value in allowed)))
+        wanted: dict[str, str] = {'BootSourceOverrideTarget': target, 'BootSourceOverrideEnabled': 'Once'}
+        if uefi:
+            wanted['BootSourceOverrideMode'] = 'UEFI'
+        self.request(url, 'PATCH', {'Boot': wanted})
 
     def on(self, node: Mapping[str, object]) -> None:
         self.act(node, 'on')
