@@ -145,6 +145,7 @@ class DriverSettings:
     cmc_name_regex: str | None = DEFAULT_CMC_NAME_REGEX
     ipmi_interface: str = 'lanplus'
     ipmitool_path: str = 'ipmitool'
+    ipmi_cipher_suite: int | None = None
     redfish_url: str = 'https://{bmc}'
     redfish_system: str | None = None
     qmp_socket: str = '{qmp}'
@@ -174,7 +175,8 @@ def make_driver(settings: DriverSettings, opener: Opener | None = None, runner: 
     if kind == 'ipmi':
         return IpmiDriver(runner or subprocess_runner, address=settings.address, username=settings.username,
                           password=settings.password, interface=settings.ipmi_interface,
-                          binary=settings.ipmitool_path, timeout=settings.timeout, **common)
+                          binary=settings.ipmitool_path, timeout=settings.timeout,
+                          cipher_suite=settings.ipmi_cipher_suite, **common)
     if kind == 'qemu':
         return QemuDriver(socket_path=settings.qmp_socket, off_command=settings.qemu_off,
                           timeout=settings.timeout, connect=connect, **common)

@@ -132,6 +132,21 @@ class CmcDriver(Driver):
         self.call(node, 'reset')
 
 
+def redfish_message(text: str) -> str:
+    """The service's own words from a Redfish error body (``error.message`` and the extended info), else the text."""
+    try:
+        error = json.loads(text).get('error')
+    except (ValueError, AttributeError):
+        error = None
+    if not isinstance(error, dict):
+        return text.strip()[:200]
+    messages = [str(error.get('message') or error.get('code') or '')]
+    for info in error.get('@Message.ExtendedInfo') or []:
+        if isinstance(info, dict) and info.get('Message') and info['Message'] not in messages:
+            messages.append(str(info['Message']))
+    return '; '.join(message for message in messages if message)[:300] or text.strip()[:200]
+
+
 REDFISH_BOOT_TARGETS = {'pxe': 'Pxe'}
 REDFISH_RESET_TYPES = {'on': 'On', 'off': 'ForceOff', 'reset': 'ForceRestart', 'cycle': 'PowerCycle'}
 
@@ -158,7 +173,7 @@ class RedfishDriver(Driver):
             headers['Content-Type'] = 'application/json'
         code, text = self.opener(url, method, body, headers)
         if code >= 400:
-            raise PowerError('%s %s answered HTTP %d: %s' % (method, url, code, text.strip()[:200]))
+            raise PowerError('%s %s answered HTTP %d: %s' % (method, url, code, redfish_message(text)))
         if not text.strip():
             return {}
         try:

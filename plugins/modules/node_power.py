@@ -106,6 +106,7 @@ options:
   address:
     description:
       - V(ipmi) only. Template of the BMC address given to C(ipmitool -H), for example V({name}-ipmi.example.org).
+      - V(host:port) or V([IPv6]:port) also gives C(ipmitool -p), for a BMC on another UDP port than 623.
     type: str
     default: '{bmc}'
   username:
@@ -140,6 +141,12 @@ options:
     description: V(ipmi) only. The C(ipmitool -I) interface.
     type: str
     default: lanplus
+  ipmi_cipher_suite:
+    description:
+      - V(ipmi) only. The RMCP+ cipher suite (C(ipmitool -C)), for example V(3) or V(17). By default ipmitool
+        first asks the BMC which suites it offers; a BMC that does not answer that question (OpenIPMI's
+        C(ipmi_sim), older BMCs) costs about 10 s per call until ipmitool falls back.
+    type: int
   ipmitool_path:
     description: V(ipmi) only. The C(ipmitool) program.
     type: path
@@ -346,6 +353,7 @@ def main() -> None:
             cmc_name_regex=dict(type='str', default=_power.DEFAULT_CMC_NAME_REGEX),
             ipmi_interface=dict(type='str', default='lanplus'),
             ipmitool_path=dict(type='path', default='ipmitool'),
+            ipmi_cipher_suite=dict(type='int'),
             redfish_url=dict(type='str', default='https://{bmc}'),
             redfish_system=dict(type='str'),
             qmp_socket=dict(type='str', default='{qmp}'),
@@ -372,7 +380,8 @@ def main() -> None:
             validate_certs=params['validate_certs'], cmc_url=params['cmc_url'],
             cmc_actions={str(key): str(value) for key, value in (params['cmc_actions'] or {}).items()},
             cmc_name_regex=params['cmc_name_regex'], ipmi_interface=params['ipmi_interface'],
-            ipmitool_path=params['ipmitool_path'], redfish_url=params['redfish_url'],
+            ipmitool_path=params['ipmitool_path'], ipmi_cipher_suite=params['ipmi_cipher_suite'],
+            redfish_url=params['redfish_url'],
             redfish_system=params['redfish_system'], qmp_socket=params['qmp_socket'], qemu_off=params['qemu_off'],
             commands={str(key): str(value) for key, value in (params['commands'] or {}).items()})
         driver = _power.make_driver(settings)
