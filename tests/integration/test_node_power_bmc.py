@@ -191,6 +191,27 @@ def test_ipmi_bad_bmcs_fail_alone_with_their_own_message(ipmi, processes, tmp_pa
                                        'Set Chassis Power Control to Up/On failed: Invalid data field in request')
 
 
+@pytest.mark.parametrize('setting, expected', [('auto', 'pxe'), ('none', None)])
+def test_image_nodes_reset_sets_the_boot_once_through_ipmi(ipmi, processes, tmp_path, run_playbook, setting,
+                                                           expected):
+    """The image_nodes role's imaging reset (its power tasks) with the ipmi driver against ipmi_sim."""
+    bmc = IpmiSim(processes, tmp_path, 'bmc')
+    play = {'hosts': 'localhost', 'gather_facts': False, 'tasks': [{
+        'name': 'Reset into the imaging ramdisk',
+        'ansible.builtin.include_role': {'name': 'cluster.netboot.image_nodes', 'tasks_from': 'power.yml'},
+        'vars': {'image_nodes_power_driver': 'ipmi', 'image_nodes_boot_once': setting,
+                 'image_nodes_power': {'username': 'admin', 'password': PASSWORD, 'ipmi_cipher_suite': 3},
+                 'image_nodes_power_state': 'reset', 'image_nodes_power_boot_once': '{{ image_nodes_reset_boot_once }}',
+                 'image_nodes_power_nodes': [{'name': 'node1', 'ip': '10.0.0.11', 'mac': '52:54:00:00:00:11',
+                                              'power': {'bmc': bmc.address}}]}}]}
+    result = run_playbook([play])
+    assert result.rc == 0, result
+    assert PASSWORD not in result.stdout + result.stderr
+    power = next(task for task in result.tasks if task.action == 'cluster.netboot.node_power')
+    assert [(node['action'], node['boot_once']) for node in power['nodes']] == [('reset', expected)]
+    assert ('set boot pxe' in bmc.calls()) == (expected == 'pxe')
+
+
 # --- Redfish: sushy-emulator, fake driver ----------------------------------------------
 
 def sushy_emulator() -> str:
