@@ -23,8 +23,8 @@ description:
   - Every node gets its own result. A node whose controller fails or times out is reported and the others go
     on; the task fails at the end when any node failed, with every node's result returned.
   - With O(boot_once=pxe), every node that is about to boot (V(on) of a node that is off, V(reset), V(cycle))
-    first gets a one-time network boot from its BMC (V(ipmi): C(ipmitool chassis bootdev pxe), V(redfish):
-    C(BootSourceOverrideTarget=Pxe) with C(BootSourceOverrideEnabled=Once)), so a node whose firmware boots
+    first gets a one-time network boot from its BMC (V(ipmi) with C(ipmitool chassis bootdev pxe), V(redfish)
+    with C(BootSourceOverrideTarget=Pxe) and C(BootSourceOverrideEnabled=Once)), so a node whose firmware boots
     its disk first still boots from the network once. A node whose BMC refuses the boot device is a failed
     node and is not powered.
   - Credentials (O(username), O(password)) come from the inventory or a vault; the password never appears in

@@ -282,10 +282,9 @@ class Sushy:
 
 
 def redfish_args(emulator: Sushy, state: str, systems: int, **extra) -> dict:
+    nodes = [{'name': f'n{index}', 'bmc': emulator.bmc, 'system': system_uuid(index)} for index in range(systems)]
     return dict({'driver': 'redfish', 'state': state, 'username': 'admin', 'password': PASSWORD,
-                 'redfish_url': 'http://{bmc}', 'nodes': [{'name': f'n{index}', 'bmc': emulator.bmc,
-                                                   'system': system_uuid(index)} for index in range(systems)]},
-                **extra)
+                 'redfish_url': 'http://{bmc}', 'nodes': nodes}, **extra)
 
 
 def test_redfish_boot_once_power_and_reset_types(processes, tmp_path, run_playbook):

@@ -15,7 +15,9 @@ import time
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _power as power
+from ansible_collections.cluster.netboot.plugins.module_utils import _power_command as power_command
 from ansible_collections.cluster.netboot.plugins.module_utils import _power_driver as power_driver
+from ansible_collections.cluster.netboot.plugins.module_utils import _power_http as power_http
 from ansible_collections.cluster.netboot.plugins.module_utils import _power_qemu as power_qemu
 from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.qmp_fake import FakeQemu
 from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.process_checks import dies_soon
@@ -147,7 +149,6 @@ def test_apply_all_refuses_bad_arguments():
         power.apply_all(RecordingDriver({}), [node()], 'status', parallel=0)
 
 
-
 # --- one-time network boot -------------------------------------------------------------
 
 class BootingDriver(RecordingDriver):
@@ -208,6 +209,7 @@ def test_boot_once_is_refused_up_front_by_drivers_without_it():
         power.apply_all(BootingDriver({'n1': 'on'}), [node('n1')], 'reset', boot_once='cdrom')
     assert driver.calls == []
     assert not power.QemuDriver(socket_path='{qmp}').boot_once_supported
+
 
 # --- CMC ---------------------------------------------------------------------------
 
@@ -368,6 +370,33 @@ def test_ipmi_refused_bootdev_carries_the_bmc_message():
     assert result.msg == ('ipmitool chassis bootdev pxe failed (exit 1): '
                           'Set Chassis Boot Parameter 5 failed: Invalid data field in request')
     assert not any('reset' in argv for argv, _env in runner.calls)
+
+
+@pytest.mark.parametrize('address, expected', [
+    ('bmc1', ['-H', 'bmc1']),
+    ('10.0.0.9:6230', ['-H', '10.0.0.9', '-p', '6230']),
+    ('[fd00::9]:623', ['-H', 'fd00::9', '-p', '623']),
+    ('fd00::9', ['-H', 'fd00::9']),
+])
+def test_ipmi_address_may_carry_a_port(address, expected):
+    assert power_command.host_port_arguments(address) == expected
+
+
+def test_ipmi_address_port_out_of_range_is_refused():
+    with pytest.raises(power.PowerError, match='port 70000 is out of range'):
+        power_command.host_port_arguments('bmc:70000')
+
+
+@pytest.mark.parametrize('body, message', [
+    ('{"error": {"code": "Base.1.0.GeneralError", "message": "Incorrect username or password"}}',
+     'Incorrect username or password'),
+    ('{"error": {"message": "Bad request", "@Message.ExtendedInfo": [{"Message": "ResetType is not allowed"}]}}',
+     'Bad request; ResetType is not allowed'),
+    ('Service Unavailable', 'Service Unavailable'),
+    ('[1, 2]', '[1, 2]'),
+])
+def test_redfish_errors_carry_the_services_own_message(body, message):
+    assert power_http.redfish_message(body) == message
 
 
 def test_ipmi_failure_carries_ipmitool_stderr():
