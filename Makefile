@@ -89,14 +89,16 @@ lab-test: deps
 # DHCP=kea: the console serves DHCP with Kea instead of ISC dhcpd (imaging scenario).
 SCENARIO ?= imaging
 DHCP ?= isc
+# POWER=ipmi: every VM gets an ipmi_sim BMC and image_nodes powers the VMs with ipmitool (imaging scenario).
+POWER ?= qmp
 lab: deps
 ifneq ($(filter 1 yes true,$(KEEP)),)
 ifneq ($(SCENARIO),imaging)
 	@echo "make lab: KEEP=1 is for SCENARIO=imaging" >&2; exit 2
 endif
-	LAB_DHCP=$(DHCP) tests/lab/lab.sh run --keep
+	LAB_DHCP=$(DHCP) LAB_POWER=$(POWER) tests/lab/lab.sh run --keep
 else
-	LAB_DHCP=$(DHCP) tests/utils/run-lab.sh $(SCENARIO)
+	LAB_DHCP=$(DHCP) LAB_POWER=$(POWER) tests/utils/run-lab.sh $(SCENARIO)
 endif
 
 lab-down:
