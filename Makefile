@@ -110,6 +110,8 @@ EE ?= 0
 ifneq ($(filter 1 yes true,$(EE)),)
 export LAB_EE := 1
 endif
+# POWER=ipmi: every VM gets an ipmi_sim BMC and image_nodes powers the VMs with ipmitool (imaging scenario).
+POWER ?= qmp
 lab: deps
 ifneq ($(filter 1 yes true,$(EE)),)
 	tests/utils/ee.sh build
@@ -118,9 +120,9 @@ ifneq ($(filter 1 yes true,$(KEEP)),)
 ifneq ($(SCENARIO),imaging)
 	@echo "make lab: KEEP=1 is for SCENARIO=imaging" >&2; exit 2
 endif
-	LAB_DHCP=$(DHCP) FRISBEE_DIR=$(FRISBEE_DIR) tests/lab/lab.sh run --keep
+	LAB_DHCP=$(DHCP) LAB_POWER=$(POWER) FRISBEE_DIR=$(FRISBEE_DIR) tests/lab/lab.sh run --keep
 else
-	LAB_DHCP=$(DHCP) FRISBEE_DIR=$(FRISBEE_DIR) tests/utils/run-lab.sh $(SCENARIO)
+	LAB_DHCP=$(DHCP) LAB_POWER=$(POWER) FRISBEE_DIR=$(FRISBEE_DIR) tests/utils/run-lab.sh $(SCENARIO)
 endif
 
 lab-down:

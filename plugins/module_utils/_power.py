@@ -13,6 +13,8 @@ Every driver answers ``status`` (``on``, ``off`` or ``unknown``) and performs
 state into driver calls (``on`` and ``off`` only when needed, ``reset`` of a
 node that is off powers it on) and :func:`apply_all` runs that over many nodes
 in a thread pool, one result per node: a node that fails never stops the others.
+With ``boot_once`` (``pxe``), a node that is about to boot (``on``, ``reset``,
+``cycle``) first gets a one-time network boot from its BMC (IPMI, Redfish).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ansible_collections.cluster.netboot.plugins.module_utils._errors import Net
 from ansible_collections.cluster.netboot.plugins.module_utils._power_command import (
     CommandDriver, IpmiDriver, Runner, subprocess_runner)
 from ansible_collections.cluster.netboot.plugins.module_utils._power_driver import (
-    NODE_FIELDS, STATES, Driver, PowerError)
+    BOOT_ONCE, BOOTING_ACTIONS, NODE_FIELDS, STATES, Driver, PowerError)
 from ansible_collections.cluster.netboot.plugins.module_utils._power_http import (
     DEFAULT_CMC_NAME_REGEX, DEFAULT_CMC_URL, CmcDriver, Opener, RedfishDriver, make_open_url_opener)
 from ansible_collections.cluster.netboot.plugins.module_utils._power_qemu import QemuDriver
@@ -43,6 +45,7 @@ class NodeResult:
     power_before: str = 'unknown'
     power: str = 'unknown'
     action: str | None = None
+    boot_once: str | None = None
     changed: bool = False
     failed: bool = False
     msg: str = ''
@@ -50,15 +53,29 @@ class NodeResult:
 
     def to_dict(self) -> dict[str, object]:
         return {'name': self.name, 'state': self.state, 'power_before': self.power_before, 'power': self.power,
-                'action': self.action, 'changed': self.changed, 'failed': self.failed, 'msg': self.msg,
+                'action': self.action, 'boot_once': self.boot_once, 'changed': self.changed, 'failed': self.failed, 'msg': self.msg,
                 'seconds': round(self.seconds, 3)}
 
 
+def check_boot_once(driver: Driver, boot_once: str) -> None:
+    if boot_once not in BOOT_ONCE:
+        raise PowerError('boot_once must be one of %s, not %r' % (', '.join(BOOT_ONCE), boot_once))
+    if boot_once != 'none' and not driver.boot_once_supported:
+        raise PowerError('the %s driver cannot set a one-time boot device; boot_once needs ipmi or redfish'
+                         % driver.name)
+
+
 def apply_state(driver: Driver, node: Mapping[str, object], state: str, check_mode: bool = False,
-                clock: Callable[[], float] = time.monotonic) -> NodeResult:
-    """Bring one node to ``state``; errors become a failed result, never an exception."""
+                clock: Callable[[], float] = time.monotonic, boot_once: str = 'none',
+                boot_once_uefi: bool = False) -> NodeResult:
+    """Bring one node to ``state``; errors become a failed result, never an exception.
+
+    With ``boot_once``, a node that will boot gets that one-time boot device
+    first; the power action is not tried when the BMC refuses it.
+    """
     if state not in STATES:
         raise PowerError('state must be one of %s' % ', '.join(STATES))
+    check_boot_once(driver, boot_once)
     result = NodeResult(name=str(node.get('name')), state=state)
     started = clock()
     try:
@@ -76,6 +93,10 @@ def apply_state(driver: Driver, node: Mapping[str, object], state: str, check_mo
             action = state
         result.action = action
         result.changed = action is not None
+        if boot_once != 'none' and action in BOOTING_ACTIONS:
+            result.boot_once = boot_once
+            if not check_mode:
+                driver.boot_once(node, boot_once, uefi=boot_once_uefi)
         if action is not None and not check_mode:
             getattr(driver, action)(node)
             result.power = 'off' if action == 'off' else 'on'
@@ -94,16 +115,18 @@ def apply_state(driver: Driver, node: Mapping[str, object], state: str, check_mo
 
 
 def apply_all(driver: Driver, nodes: Sequence[Mapping[str, object]], state: str, check_mode: bool = False,
-              parallel: int = 16) -> list[NodeResult]:
+              parallel: int = 16, boot_once: str = 'none', boot_once_uefi: bool = False) -> list[NodeResult]:
     """``apply_state`` over every node, ``parallel`` at a time; results in input order."""
     if state not in STATES:
         raise PowerError('state must be one of %s' % ', '.join(STATES))
+    check_boot_once(driver, boot_once)
     if parallel < 1:
         raise PowerError('parallel must be at least 1')
     if not nodes:
         return []
     with ThreadPoolExecutor(max_workers=min(parallel, len(nodes))) as pool:
-        return list(pool.map(lambda node: apply_state(driver, node, state, check_mode), nodes))
+        return list(pool.map(lambda node: apply_state(driver, node, state, check_mode, boot_once=boot_once,
+                                                      boot_once_uefi=boot_once_uefi), nodes))
 
 
 @dataclass
@@ -122,6 +145,7 @@ class DriverSettings:
     cmc_name_regex: str | None = DEFAULT_CMC_NAME_REGEX
     ipmi_interface: str = 'lanplus'
     ipmitool_path: str = 'ipmitool'
+    ipmi_cipher_suite: int | None = None
     redfish_url: str = 'https://{bmc}'
     redfish_system: str | None = None
     qmp_socket: str = '{qmp}'
@@ -151,7 +175,8 @@ def make_driver(settings: DriverSettings, opener: Opener | None = None, runner: 
     if kind == 'ipmi':
         return IpmiDriver(runner or subprocess_runner, address=settings.address, username=settings.username,
                           password=settings.password, interface=settings.ipmi_interface,
-                          binary=settings.ipmitool_path, timeout=settings.timeout, **common)
+                          binary=settings.ipmitool_path, timeout=settings.timeout,
+                          cipher_suite=settings.ipmi_cipher_suite, **common)
     if kind == 'qemu':
         return QemuDriver(socket_path=settings.qmp_socket, off_command=settings.qemu_off,
                           timeout=settings.timeout, connect=connect, **common)

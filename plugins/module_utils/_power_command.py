@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -33,14 +34,26 @@ def subprocess_runner(argv: Sequence[str], env: Mapping[str, str] | None, timeou
     return (completed.rc if completed.rc is not None else -1, completed.text('stdout'), completed.text('stderr'))
 
 
+def host_port_arguments(address: str) -> list[str]:
+    """``bmc1`` -> ``-H bmc1``; ``host:623``, ``[v6]:623`` -> ``-H host -p 623`` (a bare IPv6 address has no port)."""
+    match = re.fullmatch(r'\[(?P<v6>[^]]+)\]:(?P<port>\d+)|(?P<host>[^:]+):(?P<hport>\d+)', address)
+    if not match:
+        return ['-H', address]
+    host, port = (match['v6'], match['port']) if match['v6'] else (match['host'], match['hport'])
+    if not 0 < int(port) < 65536:
+        raise PowerError('BMC address %s: port %s is out of range' % (address, port))
+    return ['-H', host, '-p', str(int(port))]
+
+
 class IpmiDriver(Driver):
     """``ipmitool -I lanplus chassis power ...``; the password goes by environment (``-E``), never argv."""
 
     name = 'ipmi'
+    boot_once_supported = True
 
     def __init__(self, runner: Runner, address: str = '{bmc}', username: str | None = None,
                  password: str | None = None, interface: str = 'lanplus', binary: str = 'ipmitool',
-                 timeout: float = 30.0, **kwargs: Any) -> None:
+                 timeout: float = 30.0, cipher_suite: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.runner = runner
         self.address = address
@@ -49,24 +62,35 @@ class IpmiDriver(Driver):
         self.interface = interface
         self.binary = binary
         self.timeout = timeout
+        self.cipher_suite = cipher_suite
 
     def check(self, node: Mapping[str, object]) -> None:
         render(self.address, node, 'address')
 
-    def power(self, node: Mapping[str, object], verb: str) -> str:
-        argv = [self.binary, '-I', self.interface, '-H', render(self.address, node, 'address')]
+    def ipmitool(self, node: Mapping[str, object], words: Sequence[str]) -> str:
+        """Run ``ipmitool ... WORDS`` against the node's BMC; a failure carries ipmitool's own message."""
+        argv = [self.binary, '-I', self.interface] + host_port_arguments(render(self.address, node, 'address'))
+        if self.cipher_suite is not None:
+            argv += ['-C', str(self.cipher_suite)]
         env = None
         if self.username:
             argv += ['-U', self.username]
         if self.password is not None:
             argv.append('-E')
             env = {'IPMI_PASSWORD': self.password}
-        argv += ['chassis', 'power', verb]
+        argv += list(words)
         code, out, err = self.runner(argv, env, self.timeout)
         if code != 0:
-            raise PowerError('ipmitool chassis power %s failed (exit %d): %s'
-                             % (verb, code, (err or out).strip()[-300:]))
+            raise PowerError('ipmitool %s failed (exit %d): %s'
+                             % (' '.join(words), code, (err or out).strip()[-300:]))
         return out
+
+    def power(self, node: Mapping[str, object], verb: str) -> str:
+        return self.ipmitool(node, ['chassis', 'power', verb])
+
+    def boot_once(self, node: Mapping[str, object], device: str, uefi: bool = False) -> None:
+        # Without persistent, ipmitool sets the boot flags valid for the next boot only.
+        self.ipmitool(node, ['chassis', 'bootdev', device] + (['options=efiboot'] if uefi else []))
 
     def status(self, node: Mapping[str, object]) -> str:
         return word_power(self.power(node, 'status'))

@@ -21,6 +21,10 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _templates
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 STATES = ('on', 'off', 'reset', 'cycle', 'status')
+# One-time boot devices a driver may set before it powers a node on (``none``: leave the boot order alone).
+BOOT_ONCE = ('none', 'pxe')
+# The power actions after which a one-time boot device takes effect.
+BOOTING_ACTIONS = ('on', 'reset', 'cycle')
 POWER_VALUES = ('on', 'off', 'unknown')
 # Node fields a template may use; also the columns of a node file.
 NODE_FIELDS = ('name', 'ip', 'mac', 'bmc', 'x', 'y', 'qmp', 'system')
@@ -67,9 +71,12 @@ class Driver:
 
     Subclasses implement ``status``, ``on``, ``off`` and ``reset``. ``cycle``
     defaults to off, a pause and on, for controllers without a native cycle.
+    Drivers of BMCs that keep a one-time boot device (IPMI, Redfish) set
+    ``boot_once_supported`` and implement ``boot_once``.
     """
 
     name = 'base'
+    boot_once_supported = False
 
     def __init__(self, cycle_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self.cycle_delay = cycle_delay
@@ -89,6 +96,10 @@ class Driver:
 
     def reset(self, node: Mapping[str, object]) -> None:
         raise NotImplementedError
+
+    def boot_once(self, node: Mapping[str, object], device: str, uefi: bool = False) -> None:
+        """Make the node boot from ``device`` (``pxe``) at its next boot only."""
+        raise PowerError('the %s driver cannot set a one-time boot device' % self.name)
 
     def cycle(self, node: Mapping[str, object]) -> None:
         self.off(node)

@@ -132,6 +132,22 @@ class CmcDriver(Driver):
         self.call(node, 'reset')
 
 
+def redfish_message(text: str) -> str:
+    """The service's own words from a Redfish error body (``error.message`` and the extended info), else the text."""
+    try:
+        error = json.loads(text).get('error')
+    except (ValueError, AttributeError):
+        error = None
+    if not isinstance(error, dict):
+        return text.strip()[:200]
+    messages = [str(error.get('message') or error.get('code') or '')]
+    for info in error.get('@Message.ExtendedInfo') or []:
+        if isinstance(info, dict) and info.get('Message') and info['Message'] not in messages:
+            messages.append(str(info['Message']))
+    return '; '.join(message for message in messages if message)[:300] or text.strip()[:200]
+
+
+REDFISH_BOOT_TARGETS = {'pxe': 'Pxe'}
 REDFISH_RESET_TYPES = {'on': 'On', 'off': 'ForceOff', 'reset': 'ForceRestart', 'cycle': 'PowerCycle'}
 
 
@@ -139,6 +155,7 @@ class RedfishDriver(Driver):
     """DMTF Redfish: ``ComputerSystem.Reset`` and ``PowerState`` of the BMC's computer system."""
 
     name = 'redfish'
+    boot_once_supported = True
 
     def __init__(self, opener: Opener, url: str = 'https://{bmc}', system: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -156,7 +173,7 @@ class RedfishDriver(Driver):
             headers['Content-Type'] = 'application/json'
         code, text = self.opener(url, method, body, headers)
         if code >= 400:
-            raise PowerError('%s %s answered HTTP %d: %s' % (method, url, code, text.strip()[:200]))
+            raise PowerError('%s %s answered HTTP %d: %s' % (method, url, code, redfish_message(text)))
         if not text.strip():
             return {}
         try:
@@ -208,6 +225,19 @@ class RedfishDriver(Driver):
                 return
             raise PowerError('%s does not allow ResetType %s (allowed: %s)' % (url, reset_type, ', '.join(allowed)))
         self.request(target, 'POST', {'ResetType': reset_type})
+
+    def boot_once(self, node: Mapping[str, object], device: str, uefi: bool = False) -> None:
+        url, data = self.system_url(node)
+        target = REDFISH_BOOT_TARGETS[device]
+        boot = data.get('Boot') if isinstance(data.get('Boot'), dict) else {}
+        allowed = boot.get('BootSourceOverrideTarget@Redfish.AllowableValues')
+        if allowed and target not in allowed:
+            raise PowerError('%s does not allow BootSourceOverrideTarget %s (allowed: %s)'
+                             % (url, target, ', '.join(str(value) for value in allowed)))
+        wanted: dict[str, str] = {'BootSourceOverrideTarget': target, 'BootSourceOverrideEnabled': 'Once'}
+        if uefi:
+            wanted['BootSourceOverrideMode'] = 'UEFI'
+        self.request(url, 'PATCH', {'Boot': wanted})
 
     def on(self, node: Mapping[str, object]) -> None:
         self.act(node, 'on')

@@ -22,6 +22,13 @@ description:
   - V(command) runs a command per state, built from templates (for PDUs and in-house tools).
   - Every node gets its own result. A node whose controller fails or times out is reported and the others go
     on; the task fails at the end when any node failed, with every node's result returned.
+  - With O(boot_once=pxe), every node that is about to boot (V(on) of a node that is off, V(reset), V(cycle))
+    first gets a one-time network boot from its BMC (V(ipmi) with C(ipmitool chassis bootdev pxe), V(redfish)
+    with C(BootSourceOverrideTarget=Pxe) and C(BootSourceOverrideEnabled=Once)), so a node whose firmware boots
+    its disk first still boots from the network once. A node whose BMC refuses the boot device is a failed
+    node and is not powered.
+  - Credentials (O(username), O(password)) come from the inventory or a vault; the password never appears in
+    the results or error messages (V(ipmi) hands it over in the environment).
   - V(on) and V(off) only act on nodes that are not in that state already. V(reset) of a node that is off
     powers it on, so after V(reset) every reachable node boots. V(reset) and V(cycle) always report a change.
 author:
@@ -99,6 +106,7 @@ options:
   address:
     description:
       - V(ipmi) only. Template of the BMC address given to C(ipmitool -H), for example V({name}-ipmi.example.org).
+      - V(host:port) or V([IPv6]:port) also gives C(ipmitool -p), for a BMC on another UDP port than 623.
     type: str
     default: '{bmc}'
   username:
@@ -133,6 +141,12 @@ options:
     description: V(ipmi) only. The C(ipmitool -I) interface.
     type: str
     default: lanplus
+  ipmi_cipher_suite:
+    description:
+      - V(ipmi) only. The RMCP+ cipher suite (C(ipmitool -C)), for example V(3) or V(17). By default ipmitool
+        first asks the BMC which suites it offers; a BMC that does not answer that question (OpenIPMI's
+        C(ipmi_sim), older BMCs) costs about 10 s per call until ipmitool falls back.
+    type: int
   ipmitool_path:
     description: V(ipmi) only. The C(ipmitool) program.
     type: path
@@ -164,8 +178,24 @@ options:
         the command runs without a shell. The V(status) command's output is searched for C(on)/C(off).
       - Without V(reset), a reset is a cycle; without V(cycle), a cycle is V(off), a pause and V(on).
     type: dict
+  boot_once:
+    description:
+      - V(pxe) sets a one-time network boot on each node's BMC before the node boots (V(ipmi) and V(redfish)
+        only; other drivers refuse it). V(none) leaves the boot order alone.
+    type: str
+    choices: [none, pxe]
+    default: none
+  boot_once_uefi:
+    description:
+      - With O(boot_once), ask for a UEFI boot (V(ipmi) C(options=efiboot), V(redfish)
+        C(BootSourceOverrideMode=UEFI)). Without it, IPMI asks for a legacy BIOS boot and Redfish keeps the
+        system's current boot mode.
+    type: bool
+    default: false
   timeout:
-    description: Seconds one operation on one node may take (HTTP request, command, QMP exchange).
+    description:
+      - Seconds one operation on one node may take (HTTP request, command, QMP exchange); a BMC that does
+        not answer in time is a failed node, the others go on.
     type: float
     default: 30
   cycle_delay:
@@ -173,7 +203,7 @@ options:
     type: float
     default: 5
   parallel:
-    description: How many nodes are handled at the same time.
+    description: How many nodes (BMCs) are handled at the same time.
     type: int
     default: 16
 seealso:
@@ -205,6 +235,18 @@ EXAMPLES = r'''
     nodes:
       - name: node1
       - name: node2
+
+- name: Network-boot 1,000 Redfish nodes once, 64 BMCs at a time, 10 s per BMC
+  cluster.netboot.node_power:
+    driver: redfish
+    state: reset
+    boot_once: pxe
+    parallel: 64
+    timeout: 10
+    username: "{{ bmc_user }}"
+    password: "{{ vault_bmc_password }}"
+    redfish_url: 'https://{name}-bmc.example.org'
+    nodeset: node[0001-1000]
 
 - name: Read the power state of Redfish BMCs
   cluster.netboot.node_power:
@@ -259,6 +301,9 @@ nodes:
     action:
       description: What was (or in check mode would be) done, V(on), V(off), V(reset), V(cycle), or V(null).
       type: str
+    boot_once:
+      description: The one-time boot device set (or in check mode to be set) before the action, or V(null).
+      type: str
     changed:
       description: Whether the node's power was (or would be) acted on.
       type: bool
@@ -272,8 +317,8 @@ nodes:
       description: How long this node took.
       type: float
   sample:
-    - {name: node1-1, state: reset, power_before: 'on', power: 'on', action: reset, changed: true, failed: false,
-       msg: ok, seconds: 0.21}
+    - {name: node1-1, state: reset, power_before: 'on', power: 'on', action: reset, boot_once: null, changed: true,
+       failed: false, msg: ok, seconds: 0.21}
 failed_nodes:
   description: Names of the nodes whose operation failed.
   returned: always
@@ -308,6 +353,7 @@ def main() -> None:
             cmc_name_regex=dict(type='str', default=_power.DEFAULT_CMC_NAME_REGEX),
             ipmi_interface=dict(type='str', default='lanplus'),
             ipmitool_path=dict(type='path', default='ipmitool'),
+            ipmi_cipher_suite=dict(type='int'),
             redfish_url=dict(type='str', default='https://{bmc}'),
             redfish_system=dict(type='str'),
             qmp_socket=dict(type='str', default='{qmp}'),
@@ -316,6 +362,8 @@ def main() -> None:
             timeout=dict(type='float', default=30),
             cycle_delay=dict(type='float', default=5),
             parallel=dict(type='int', default=16),
+            boot_once=dict(type='str', default='none', choices=list(_power.BOOT_ONCE)),
+            boot_once_uefi=dict(type='bool', default=False),
         ),
         required_if=[('driver', 'command', ('commands',))],
         supports_check_mode=True,
@@ -332,13 +380,15 @@ def main() -> None:
             validate_certs=params['validate_certs'], cmc_url=params['cmc_url'],
             cmc_actions={str(key): str(value) for key, value in (params['cmc_actions'] or {}).items()},
             cmc_name_regex=params['cmc_name_regex'], ipmi_interface=params['ipmi_interface'],
-            ipmitool_path=params['ipmitool_path'], redfish_url=params['redfish_url'],
+            ipmitool_path=params['ipmitool_path'], ipmi_cipher_suite=params['ipmi_cipher_suite'],
+            redfish_url=params['redfish_url'],
             redfish_system=params['redfish_system'], qmp_socket=params['qmp_socket'], qemu_off=params['qemu_off'],
             commands={str(key): str(value) for key, value in (params['commands'] or {}).items()})
         driver = _power.make_driver(settings)
         values = [_power.node_values(record.name, record.ip, record.mac, record.extra) for record in records]
         results = _power.apply_all(driver, values, params['state'], check_mode=module.check_mode,
-                                   parallel=params['parallel'])
+                                   parallel=params['parallel'], boot_once=params['boot_once'],
+                                   boot_once_uefi=params['boot_once_uefi'])
     except NetbootError as exc:
         module.fail_json(msg=str(exc))
     failed = [result.name for result in results if result.failed]

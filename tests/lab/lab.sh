@@ -44,7 +44,10 @@
 # FRISBEE_DIR (a directory with the operator's frisbeed, frisbee and
 # imagezip: group-b is then imaged through frisbee from an imagezip image of
 # its raw image; without it both groups use udpcast and the lab says the
-# frisbee path was not run), VENV (.venv).
+# frisbee path was not run),
+# LAB_POWER (qmp, or ipmi: every VM gets a BMC, an ipmi_sim with one LAN
+# endpoint per VM in the lab namespace, and image_nodes powers the VMs with
+# ipmitool through them), VENV (.venv).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +57,10 @@ LAB_STATE_ROOT=${LAB_STATE_ROOT:-/tmp/cluster-netboot-lab}
 LAB_CACHE=${LAB_CACHE:-$LAB_STATE_ROOT/cache}
 LAB_IMAGE_MIB=${LAB_IMAGE_MIB:-64}
 LAB_VM_MEMORY=${LAB_VM_MEMORY:-256}
+LAB_POWER=${LAB_POWER:-qmp}
+# LAB_POWER=ipmi: the BMCs' LAN address on the lab bridge; VM number N's BMC answers on UDP port 6230+N.
+BMC_ADDRESS=10.66.0.250
+BMC_PASSWORD=lab-bmc-secret
 LAB_INVENTORY=${LAB_INVENTORY:-$repo/inventories/lab}
 BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
 LAB_EE=${LAB_EE:-0}
@@ -75,6 +82,7 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, taps, docker)"
 [[ $LAB_IMAGE_MIB =~ ^[0-9]+$ && $LAB_IMAGE_MIB -ge 1 ]] || die "LAB_IMAGE_MIB must be a positive number"
 [[ $LAB_VM_MEMORY =~ ^[0-9]+$ && $LAB_VM_MEMORY -ge 128 ]] || die "LAB_VM_MEMORY must be at least 128"
+[[ $LAB_POWER == qmp || $LAB_POWER == ipmi ]] || die "LAB_POWER must be qmp or ipmi"
 
 # The frisbee path runs only with the operator's programs (frisbee is not packaged in Debian).
 frisbee_dir_check() {
@@ -173,6 +181,7 @@ down_one() {
     if [[ -d $state/vms ]]; then
         for vmdir in "$state"/vms/*/; do
             [[ -d $vmdir ]] && kill_ours "$vmdir/qemu.pid" "cnb-lab-$id-"
+            [[ -d $vmdir ]] && kill_ours "$vmdir/bmc.pid" "$vmdir"
         done
     fi
     for pid in $(lab_qemu_pids "$id"); do
@@ -360,6 +369,7 @@ STATE=$STATE
 LAB_IMAGE_MIB=$LAB_IMAGE_MIB
 LAB_FAILURE_CASE=${LAB_FAILURE_CASE:-}
 FRISBEE_DIR=${FRISBEE_DIR:-}
+LAB_POWER=$LAB_POWER
 OWNER_PID=$$
 OWNER_START=$(owner_start $$)
 EOF
@@ -426,8 +436,54 @@ EOF
             -drive "file=$STATE/vms/$name/disk.img,if=virtio,format=raw" \
             -pidfile "$STATE/vms/$name/qemu.pid" -daemonize
         printf '%s %s %s\n' "$name" "$mac" "$vm_mac" >>"$STATE/vms.txt"
+        if [[ $LAB_POWER == ipmi ]]; then
+            start_bmc "$name" $((6230 + index))
+        fi
     done
+    if [[ $LAB_POWER == ipmi ]]; then
+        power_vars
+    fi
     log "lab $ID: ${#VMS[@]} VMs (paused, i.e. powered off), console $CONTAINER at $CONSOLE_ADDRESS"
+}
+
+# LAB_POWER=ipmi: VM NAME's BMC, an ipmi_sim on $BMC_ADDRESS:PORT inside the lab namespace. Its
+# chassis_control program (bmc_chassis_control.sh) powers the VM through its QMP socket.
+start_bmc() {  # start_bmc NAME PORT
+    local name=$1 port=$2 dir
+    dir=$STATE/vms/$name
+    if ! command -v ipmi_sim >/dev/null || ! command -v ipmitool >/dev/null; then
+        die "ipmi_sim or ipmitool missing: run make deps"
+    fi
+    ip -n "$NS" addr show dev "$BR" | grep -qF " $BMC_ADDRESS/" || ip -n "$NS" addr add "$BMC_ADDRESS/24" dev "$BR"
+    mkdir -p "$dir/bmc-state"
+    printf '#!/bin/sh\nexec %q %q %q "$@"\n' "$here/bmc_chassis_control.sh" "$STATE/share/qmp/$name.qmp" "$dir" \
+        >"$dir/chassis_control"
+    chmod +x "$dir/chassis_control"
+    printf '%s\n' "name \"$name\"" 'set_working_mc 0x20' '  startlan 1' "    addr $BMC_ADDRESS $port" \
+        '    priv_limit admin' '    allowed_auths_admin md5' '    guid a123456789abcdefa123456789abcdef' \
+        '  endlan' "  chassis_control \"$dir/chassis_control\"" \
+        "  user 2 true \"admin\" \"$BMC_PASSWORD\" admin 10 md5" >"$dir/lan.conf"
+    printf '%s\n' 'mc_setbmc 0x20' 'mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr' \
+        'mc_enable 0x20' >"$dir/bmc.emu"
+    ip netns exec "$NS" ipmi_sim -n -c "$dir/lan.conf" -f "$dir/bmc.emu" -s "$dir/bmc-state" \
+        </dev/null >"$dir/bmc.log" 2>&1 &
+    echo $! >"$dir/bmc.pid"
+    printf '%s %s:%s\n' "$name" "$BMC_ADDRESS" "$port" >>"$STATE/bmcs.txt"
+}
+
+# LAB_POWER=ipmi: the extra variables that make image_nodes power the VMs through their BMCs. node_power
+# runs on this host (delegate_to: localhost), ipmitool inside the lab namespace through a wrapper.
+power_vars() {
+    printf '#!/bin/sh\nexec ip netns exec %q ipmitool "$@"\n' "$NS" >"$STATE/ipmitool"
+    chmod +x "$STATE/ipmitool"
+    python3 -c '
+import json, sys
+bmcs = dict(line.split() for line in open(sys.argv[1], encoding="utf-8"))
+print(json.dumps({"lab_bmcs": bmcs, "image_nodes_power_driver": "ipmi", "image_nodes_power": {
+    "username": "admin", "password": sys.argv[3], "ipmi_cipher_suite": 3, "ipmitool_path": sys.argv[2],
+    "timeout": 20, "delegate_to": "localhost"}}))
+' "$STATE/bmcs.txt" "$STATE/ipmitool" "$BMC_PASSWORD" >"$STATE/power.json"
+    log "lab $ID: one ipmi_sim BMC per VM on $BMC_ADDRESS (UDP ports from 6231); image_nodes powers through IPMI"
 }
 
 playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's inventory
@@ -435,6 +491,10 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
     shift 2
     load_lab "$id"
     docker_env
+    local power_args=()
+    if [[ ${LAB_POWER:-qmp} == ipmi ]]; then
+        power_args=(-e "@$STATE/power.json")
+    fi
     CNB_LAB_CONSOLE=$CONTAINER \
     ANSIBLE_COLLECTIONS_PATH=$("$repo/tests/utils/collection-path.sh") \
     ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0} \
@@ -442,7 +502,7 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
         "$VENV/bin/ansible-playbook" -i "$LAB_INVENTORY" "$book" \
         -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
         -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" \
-        -e "{\"lab_frisbee_dir\": \"${FRISBEE_DIR:-}\"}" "$@"
+        -e "{\"lab_frisbee_dir\": \"${FRISBEE_DIR:-}\"}" "${power_args[@]}" "$@"
 }
 
 # The same run from inside the execution environment, as AWX runs it:
@@ -457,6 +517,8 @@ ee_playbook() {  # ee_playbook ID PLAYBOOK [args]
     local id=$1 book=$2 socket client community_docker
     shift 2
     load_lab "$id"
+    # The ipmitool wrapper enters the lab namespace from this host; the EE has no network.
+    [[ ${LAB_POWER:-qmp} == qmp ]] || die "LAB_EE runs with LAB_POWER=qmp only"
     docker_env
     socket=${DOCKER_HOST#unix://}
     client=$(command -v docker)

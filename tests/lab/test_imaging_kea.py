@@ -2,13 +2,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The imaging lab with Kea serving DHCP (make lab DHCP=kea; once in make lab-test).
+"""The imaging lab with Kea serving DHCP and IPMI power (make lab DHCP=kea POWER=ipmi; once in make lab-test).
 
 The same lab as test_imaging.py, but the console runs kea-dhcp4 (dhcp_server
 with dhcp_server_backend: kea) and image_nodes reserves the nodes' addresses
 with kea_host, applied through Kea's control socket: no restart. The node
 that cannot boot is left out here (test_imaging.py covers it with dhcpd; it
 costs a whole boot timeout).
+
+The VMs are powered through BMCs here (LAB_POWER=ipmi): one ipmi_sim per VM
+with a LAN endpoint in the lab namespace, whose chassis control program acts
+on the VM's QMP socket; image_nodes runs node_power with the ipmi driver
+(ipmitool -I lanplus) on the host, and sets a one-time PXE boot first. The
+VMs start paused (powered off): only the BMCs can start them.
 """
 
 from __future__ import annotations
@@ -23,9 +29,13 @@ from test_imaging import check_imaged, missing_tools, run_imaging_lab
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
                     % ', '.join(missing_tools()))
 def test_two_groups_image_with_kea_reservations_and_no_restart(tmp_path: Path) -> None:
-    output, data = run_imaging_lab(tmp_path, [], LAB_DHCP='kea')
+    output, data = run_imaging_lab(tmp_path, [], LAB_DHCP='kea', LAB_POWER='ipmi')
     check_imaged(data, {'node-a1', 'node-a2', 'node-b1', 'node-b2'})
     assert data['playbook_rc'] == 0
+    # The power went through ipmitool on the lab host (the ipmi settings delegate node_power there).
+    assert 'one ipmi_sim BMC per VM' in output
+    assert 'changed: [console -> localhost]' in task_section(
+        output, 'cluster.netboot.image_nodes : Set the power of the nodes to reset')
     # Kea, not dhcpd, bound the nodes, through its socket: the restart was skipped.
     assert task_section(output, "cluster.netboot.image_nodes : Reserve every node's address in Kea") \
         .count('changed: [console]') == 1

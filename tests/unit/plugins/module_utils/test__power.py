@@ -15,7 +15,9 @@ import time
 import pytest
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _power as power
+from ansible_collections.cluster.netboot.plugins.module_utils import _power_command as power_command
 from ansible_collections.cluster.netboot.plugins.module_utils import _power_driver as power_driver
+from ansible_collections.cluster.netboot.plugins.module_utils import _power_http as power_http
 from ansible_collections.cluster.netboot.plugins.module_utils import _power_qemu as power_qemu
 from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.qmp_fake import FakeQemu
 from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.process_checks import dies_soon
@@ -147,6 +149,68 @@ def test_apply_all_refuses_bad_arguments():
         power.apply_all(RecordingDriver({}), [node()], 'status', parallel=0)
 
 
+# --- one-time network boot -------------------------------------------------------------
+
+class BootingDriver(RecordingDriver):
+    name = 'booting'
+    boot_once_supported = True
+
+    def __init__(self, powers, failing=(), refusing=()):
+        super().__init__(powers, failing)
+        self.refusing = set(refusing)
+
+    def boot_once(self, node, device, uefi=False):
+        self._record(node, 'boot_once %s%s' % (device, ' uefi' if uefi else ''))
+        if node['name'] in self.refusing:
+            raise power.PowerError('BMC of %s refuses the boot device' % node['name'])
+
+
+@pytest.mark.parametrize('state, before, calls, boot_once', [
+    ('reset', 'on', ['status', 'boot_once pxe', 'reset'], 'pxe'),
+    ('reset', 'off', ['status', 'boot_once pxe', 'on'], 'pxe'),
+    ('on', 'off', ['status', 'boot_once pxe', 'on'], 'pxe'),
+    ('cycle', 'on', ['status', 'boot_once pxe', 'off', 'on'], 'pxe'),
+    # Nothing boots: the boot order is left alone.
+    ('on', 'on', ['status'], None),
+    ('off', 'on', ['status', 'off'], None),
+    ('status', 'on', ['status'], None),
+])
+def test_boot_once_is_set_just_before_a_node_boots(state, before, calls, boot_once):
+    driver = BootingDriver({'n1': before})
+    result = power.apply_state(driver, node('n1'), state, boot_once='pxe')
+    assert not result.failed, result.msg
+    assert [call for _name, call in driver.calls] == calls
+    assert result.boot_once == boot_once and result.to_dict()['boot_once'] == boot_once
+
+
+def test_boot_once_in_check_mode_is_reported_but_not_set():
+    driver = BootingDriver({'n1': 'on'})
+    result = power.apply_state(driver, node('n1'), 'reset', check_mode=True, boot_once='pxe', boot_once_uefi=True)
+    assert driver.calls == [('n1', 'status')]
+    assert (result.boot_once, result.changed) == ('pxe', True)
+
+
+def test_a_refused_boot_device_fails_that_node_unpowered_and_the_others_go_on():
+    names = ['n%d' % index for index in range(6)]
+    driver = BootingDriver({name: 'on' for name in names}, refusing={'n2'})
+    results = power.apply_all(driver, [node(name) for name in names], 'reset', parallel=3, boot_once='pxe',
+                              boot_once_uefi=True)
+    assert [result.name for result in results if result.failed] == ['n2']
+    assert 'refuses the boot device' in results[2].msg
+    assert ('n2', 'reset') not in driver.calls
+    assert ('n5', 'boot_once pxe uefi') in driver.calls and ('n5', 'reset') in driver.calls
+
+
+def test_boot_once_is_refused_up_front_by_drivers_without_it():
+    driver = RecordingDriver({'n1': 'on'})
+    with pytest.raises(power.PowerError, match='recording driver cannot set a one-time boot device'):
+        power.apply_all(driver, [node('n1')], 'reset', boot_once='pxe')
+    with pytest.raises(power.PowerError, match='boot_once must be one of'):
+        power.apply_all(BootingDriver({'n1': 'on'}), [node('n1')], 'reset', boot_once='cdrom')
+    assert driver.calls == []
+    assert not power.QemuDriver(socket_path='{qmp}').boot_once_supported
+
+
 # --- CMC ---------------------------------------------------------------------------
 
 class FakeHttp:
@@ -228,6 +292,27 @@ def test_redfish_cycle_falls_back_to_off_and_on_when_power_cycle_is_not_allowed(
     assert posted == ['ForceOff', 'On']
 
 
+def test_redfish_boot_once_patches_the_override_before_the_reset():
+    http = redfish_http(dict(SYSTEM, PowerState='On'))
+    http.answers[('PATCH', 'https://10.0.100.1/redfish/v1/Systems/1')] = (204, '')
+    result = power.apply_state(power.RedfishDriver(http), node('n1', bmc='10.0.100.1'), 'reset', boot_once='pxe',
+                               boot_once_uefi=True)
+    assert not result.failed, result.msg
+    changes = [(method, body) for method, _url, body in http.requests if method != 'GET']
+    assert changes == [
+        ('PATCH', {'Boot': {'BootSourceOverrideTarget': 'Pxe', 'BootSourceOverrideEnabled': 'Once',
+                            'BootSourceOverrideMode': 'UEFI'}}),
+        ('POST', {'ResetType': 'ForceRestart'})]
+
+
+def test_redfish_boot_once_respects_the_allowed_targets():
+    system = dict(SYSTEM, PowerState='On', Boot={'BootSourceOverrideTarget@Redfish.AllowableValues': ['Hdd', 'Cd']})
+    http = redfish_http(system)
+    result = power.apply_state(power.RedfishDriver(http), node('n1', bmc='10.0.100.1'), 'reset', boot_once='pxe')
+    assert result.failed and 'does not allow BootSourceOverrideTarget Pxe (allowed: Hdd, Cd)' in result.msg
+    assert [method for method, _url, _body in http.requests if method != 'GET'] == []
+
+
 def test_redfish_explicit_system_and_http_errors():
     http = FakeHttp({('GET', 'https://bmc7/redfish/v1/Systems/Self'): (200, dict(SYSTEM, PowerState='On'))})
     driver = power.RedfishDriver(http, system='Self', url='https://{bmc}')
@@ -261,6 +346,57 @@ def test_ipmi_keeps_the_password_out_of_argv():
     assert argv == ['ipmitool', '-I', 'lanplus', '-H', 'n1-ipmi', '-U', 'admin', '-E', 'chassis', 'power', 'cycle']
     assert env == {'IPMI_PASSWORD': 's3cret'}
     assert all('s3cret' not in ' '.join(argv) for argv, _env in runner.calls)
+
+
+@pytest.mark.parametrize('uefi, words', [
+    (False, ['chassis', 'bootdev', 'pxe']),
+    (True, ['chassis', 'bootdev', 'pxe', 'options=efiboot']),
+])
+def test_ipmi_boot_once_runs_bootdev_before_the_reset(uefi, words):
+    runner = FakeRunner({'power status': (0, 'Chassis Power is on\n', '')})
+    driver = power.IpmiDriver(runner, username='admin', password='s3cret')
+    result = power.apply_state(driver, node('n1', bmc='10.0.0.9'), 'reset', boot_once='pxe', boot_once_uefi=uefi)
+    assert not result.failed, result.msg
+    prefix = ['ipmitool', '-I', 'lanplus', '-H', '10.0.0.9', '-U', 'admin', '-E']
+    assert [argv for argv, _env in runner.calls] == [
+        prefix + ['chassis', 'power', 'status'], prefix + words, prefix + ['chassis', 'power', 'reset']]
+
+
+def test_ipmi_refused_bootdev_carries_the_bmc_message():
+    runner = FakeRunner({'power status': (0, 'Chassis Power is on\n', ''),
+                         'bootdev': (1, '', 'Set Chassis Boot Parameter 5 failed: Invalid data field in request\n')})
+    result = power.apply_state(power.IpmiDriver(runner), node('n1', bmc='10.0.0.9'), 'reset', boot_once='pxe')
+    assert result.failed
+    assert result.msg == ('ipmitool chassis bootdev pxe failed (exit 1): '
+                          'Set Chassis Boot Parameter 5 failed: Invalid data field in request')
+    assert not any('reset' in argv for argv, _env in runner.calls)
+
+
+@pytest.mark.parametrize('address, expected', [
+    ('bmc1', ['-H', 'bmc1']),
+    ('10.0.0.9:6230', ['-H', '10.0.0.9', '-p', '6230']),
+    ('[fd00::9]:623', ['-H', 'fd00::9', '-p', '623']),
+    ('fd00::9', ['-H', 'fd00::9']),
+])
+def test_ipmi_address_may_carry_a_port(address, expected):
+    assert power_command.host_port_arguments(address) == expected
+
+
+def test_ipmi_address_port_out_of_range_is_refused():
+    with pytest.raises(power.PowerError, match='port 70000 is out of range'):
+        power_command.host_port_arguments('bmc:70000')
+
+
+@pytest.mark.parametrize('body, message', [
+    ('{"error": {"code": "Base.1.0.GeneralError", "message": "Incorrect username or password"}}',
+     'Incorrect username or password'),
+    ('{"error": {"message": "Bad request", "@Message.ExtendedInfo": [{"Message": "ResetType is not allowed"}]}}',
+     'Bad request; ResetType is not allowed'),
+    ('Service Unavailable', 'Service Unavailable'),
+    ('[1, 2]', '[1, 2]'),
+])
+def test_redfish_errors_carry_the_services_own_message(body, message):
+    assert power_http.redfish_message(body) == message
 
 
 def test_ipmi_failure_carries_ipmitool_stderr():

@@ -102,6 +102,28 @@ def test_password_is_not_logged_and_reaches_ipmitool_by_environment():
     assert 'hunter2' not in repr(ended.result)
 
 
+def test_boot_once_with_ipmi_sets_bootdev_then_resets_and_hides_the_password():
+    calls = []
+
+    def runner(argv, env, timeout):
+        calls.append(argv)
+        if argv[-2:] == ['power', 'reset']:
+            return 1, '', 'Set Chassis Power Control to Reset failed: Insufficient privilege level\n'
+        return 0, 'Chassis Power is on\n', ''
+    with mock.patch.object(_power, 'subprocess_runner', runner):
+        ended = run_module(node_power.main, {'driver': 'ipmi', 'state': 'reset', 'boot_once': 'pxe',
+                                             'boot_once_uefi': True, 'username': 'root', 'password': 'hunter2',
+                                             'ipmi_cipher_suite': 3, 'nodes': [{'name': 'n1', 'bmc': 'b1:6230'}]})
+    assert [argv[4:] for argv in calls] == [
+        ['b1', '-p', '6230', '-C', '3', '-U', 'root', '-E', 'chassis', 'power', 'status'],
+        ['b1', '-p', '6230', '-C', '3', '-U', 'root', '-E', 'chassis', 'bootdev', 'pxe', 'options=efiboot'],
+        ['b1', '-p', '6230', '-C', '3', '-U', 'root', '-E', 'chassis', 'power', 'reset']]
+    assert ended.failed and ended.result['failed_nodes'] == ['n1']
+    assert ended.result['nodes'][0]['boot_once'] == 'pxe'
+    assert 'Insufficient privilege level' in ended.result['msg']
+    assert 'hunter2' not in repr(ended.result)
+
+
 @pytest.mark.parametrize('args, message', [
     ({'driver': 'command', 'state': 'on', 'nodes': [{'name': 'n1'}]}, 'commands'),
     ({'driver': 'qemu', 'state': 'on', 'nodes': [{'name': 'n1', 'colour': 'red'}]}, 'unknown field'),
@@ -115,6 +137,9 @@ def test_password_is_not_logged_and_reaches_ipmitool_by_environment():
     ({'driver': 'qemu', 'state': 'on', 'nodes': [{'name': 'n1'}], 'nodeset': 'n1'}, 'mutually exclusive'),
     ({'driver': 'qemu', 'state': 'on', 'nodes': [{'name': 'n1'}], 'ip_start': '10.0.0.1'}, 'ip_start'),
     ({'driver': 'qemu', 'state': 'on'}, 'one of the following is required: nodes, nodes_file, nodeset'),
+    ({'driver': 'qemu', 'state': 'reset', 'boot_once': 'pxe', 'nodes': [{'name': 'n1', 'qmp': '/nonexistent'}]},
+     'the qemu driver cannot set a one-time boot device; boot_once needs ipmi or redfish'),
+    ({'driver': 'ipmi', 'state': 'reset', 'boot_once': 'cdrom', 'nodes': [{'name': 'n1'}]}, 'boot_once'),
 ])
 def test_bad_input_fails_before_touching_any_node(args, message):
     ended = run_module(node_power.main, args)
