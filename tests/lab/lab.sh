@@ -38,7 +38,9 @@
 # ($LAB_STATE_ROOT/cache: .deb files, images, the console image recipe),
 # LAB_BOOT_TIMEOUT (240 s for a node's first report), LAB_RESULTS (where `run`
 # writes its results JSON), LAB_DHCP (isc, or kea: the console serves DHCP with
-# Kea), VENV (.venv).
+# Kea), LAB_VMS (1; 0: no VMs, for the node simulator tests/lab/nodesim.py),
+# LAB_PREFIX (24: the console's prefix length on the lab bridge; the simulator
+# needs room for thousands of nodes), VENV (.venv).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +53,8 @@ LAB_VM_MEMORY=${LAB_VM_MEMORY:-256}
 LAB_INVENTORY=${LAB_INVENTORY:-$repo/inventories/lab}
 BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
 CONSOLE_ADDRESS=10.66.0.1
-CONSOLE_PREFIX=24
+CONSOLE_PREFIX=${LAB_PREFIX:-24}
+LAB_VMS=${LAB_VMS:-1}
 # The console image is the molecule base image plus every package the
 # console's roles install (their *_packages defaults) that it lacks: the
 # container has no route to a package archive, so the roles find them installed.
@@ -67,6 +70,8 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, taps, docker)"
 [[ $LAB_IMAGE_MIB =~ ^[0-9]+$ && $LAB_IMAGE_MIB -ge 1 ]] || die "LAB_IMAGE_MIB must be a positive number"
 [[ $LAB_VM_MEMORY =~ ^[0-9]+$ && $LAB_VM_MEMORY -ge 128 ]] || die "LAB_VM_MEMORY must be at least 128"
+[[ $CONSOLE_PREFIX =~ ^[0-9]+$ && $CONSOLE_PREFIX -ge 8 && $CONSOLE_PREFIX -le 24 ]] || die "LAB_PREFIX must be 8 to 24"
+[[ $LAB_VMS == 0 || $LAB_VMS == 1 ]] || die "LAB_VMS must be 0 or 1"
 
 # Set when a lab started the Docker engine: the last lab torn down stops it again.
 ENGINE_MARKER=$LAB_STATE_ROOT/dockerd.started-by-lab
@@ -317,8 +322,11 @@ up() {
     flock "$cache_lock"
     image=$(console_image)
     debs=$(ramdisk_debs)
-    mapfile -t VMS < <(inventory_vms)
-    ((${#VMS[@]})) || die "the inventory $LAB_INVENTORY names no lab VMs"
+    VMS=()
+    if [[ $LAB_VMS == 1 ]]; then
+        mapfile -t VMS < <(inventory_vms)
+        ((${#VMS[@]})) || die "the inventory $LAB_INVENTORY names no lab VMs"
+    fi
 
     ID=$(new_id)
     NS=$ID-ns BR=$ID-br CONTAINER=$ID-console STATE=$(lab_dir "$ID")
@@ -331,6 +339,7 @@ CONTAINER=$CONTAINER
 STATE=$STATE
 LAB_IMAGE_MIB=$LAB_IMAGE_MIB
 LAB_FAILURE_CASE=${LAB_FAILURE_CASE:-}
+LAB_PREFIX=$CONSOLE_PREFIX
 OWNER_PID=$$
 OWNER_START=$(owner_start $$)
 EOF
@@ -378,7 +387,7 @@ EOF
         waited=$((waited + 1))
     done
 
-    for vm in "${VMS[@]}"; do
+    for vm in ${VMS[@]+"${VMS[@]}"}; do
         read -r name mac vm_mac <<<"$vm"
         index=$((index + 1))
         tap=$ID-t$index
@@ -412,7 +421,7 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
     ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
         "$VENV/bin/ansible-playbook" -i "$LAB_INVENTORY" "$book" \
         -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
-        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" "$@"
+        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc} lab_prefix=${LAB_PREFIX:-24}" "$@"
 }
 
 configure_console() {
@@ -426,6 +435,7 @@ image() {  # image ID [args]: times the imaging run, keeps its log
     log "imaging: playbooks/image_nodes.yml"
     # The check looks for the new disk's banner only in what the consoles print from here on.
     for vmdir in "$(lab_dir "$id")"/vms/*/; do
+        [[ -d $vmdir ]] || continue
         stat -c %s "$vmdir/serial.log" >"$vmdir/serial.offset" 2>/dev/null || echo 0 >"$vmdir/serial.offset"
     done
     started=$(date +%s.%N)

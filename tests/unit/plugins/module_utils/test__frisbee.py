@@ -230,6 +230,14 @@ def test_udpcast_progress_from_the_sender_log():
     assert progress['phase'] == 'complete' and progress['receivers_active'] == 1
 
 
+def test_udpcast_progress_survives_a_status_line_without_a_byte_count():
+    # udp-sender prints an empty count when a receiver is dropped before any data went out.
+    lines = ['Starting transfer: 00000009', 'Dropping client #0 because of timeout', 'Disconnecting #0 (10.66.250.1)',
+             'bytes=                re-xmits=0000000 (  0.0%) slice=0112 -   0', 'Transfer complete.']
+    progress = backends.UdpcastBackend().progress(lines)
+    assert progress['phase'] == 'complete' and progress['bytes_sent'] is None
+
+
 def test_frisbee_progress_from_the_server_log():
     lines = ['Opened /images/orbit.ndz: 2048 blocks (2097152 bytes)',
              '10.18.1.18 (id 1234, image /images/orbit.ndz) joins (v2) at Mon Jan  1 00:00:00 2026!  1 active clients.',
