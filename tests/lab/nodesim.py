@@ -382,7 +382,11 @@ class Simulator:
         await report('receive', 'started')
         t0 = time.monotonic()
         if node.get('sample'):
-            got = await self.receive(node, params)
+            try:
+                got = await self.receive(node, params)
+            except RuntimeError as exc:  # init's fail(): report the phase as failed
+                await report('receive', 'failed', detail=str(exc), receive='%d' % (time.monotonic() - t0))
+                raise
         else:
             await asyncio.sleep(phase)
             got = params['sha256']
@@ -402,6 +406,13 @@ class Simulator:
         if params['backend'] != 'udpcast':
             raise RuntimeError('the simulator receives udpcast only')
         target = Path(self.spec['work']) / ('received-%s.img' % node['name'])
+        # A real node has talked to the console (TFTP, reports) from the address it receives on, so the
+        # console knows its MAC: without that, the sender's unicast connect reply waits for ARP and its
+        # first multicast packet overtakes it ("Bad server reply 0006. Other transfer in progress?").
+        ping = await asyncio.create_subprocess_exec(
+            'ip', 'netns', 'exec', node['receiver_ns'], 'ping', '-c', '1', '-W', '5', params['server'] or CONSOLE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await ping.wait()
         argv = ['ip', 'netns', 'exec', node['receiver_ns'], 'timeout', '-s', 'KILL', params['timeout'],
                 'udp-receiver', '--file', str(target), '--nokbd', '--nosync', '--no-progress',
                 '--interface', node['receiver_if'], '--portbase', params['port'],
@@ -632,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument('--keep', action='store_true', help='keep the lab this run brought up')
     run_parser.add_argument('--boot-timeout', type=int, default=120)
     run_parser.add_argument('--poll', type=int, default=5)
-    run_parser.add_argument('--max-wait', type=int, default=5, help='udp-sender waits this long for receivers')
+    run_parser.add_argument('--max-wait', type=int, default=60,
+                            help='udp-sender waits this long for its receivers (it starts without the unsampled ones)')
     run_parser.add_argument('--extra-vars', help='one more -e for the playbook')
     run_parser.add_argument('--allow-failure', action='store_true')
     run_parser.add_argument('--quiet', action='store_true')
