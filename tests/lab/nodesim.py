@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument('--keep', action='store_true', help='keep the lab this run brought up')
     run_parser.add_argument('--boot-timeout', type=int, default=120)
     run_parser.add_argument('--poll', type=int, default=5)
-    run_parser.add_argument('--max-wait', type=int, default=60,
+    run_parser.add_argument('--max-wait', type=int, default=10,
                             help='udp-sender waits this long for its receivers (it starts without the unsampled ones)')
     run_parser.add_argument('--extra-vars', help='one more -e for the playbook')
     run_parser.add_argument('--allow-failure', action='store_true')
