@@ -575,17 +575,24 @@ def run_command(args: argparse.Namespace) -> int:
             raise SystemExit('the simulated nodes did not start (exit %s)' % simulator.returncode)
 
         started = time.time()
-        completed = subprocess.run(
+        # Its own process group: stopped with everything it started should this run be interrupted.
+        playbook = subprocess.Popen(
             [str(LAB), 'image', lab_id, '-i', str(work / 'inventory.yml'), '-e', '@' + str(work / 'vars.json')]
             + (['-e', args.extra_vars] if args.extra_vars else []),
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            log, _unused = playbook.communicate()
+        finally:
+            if playbook.poll() is None:
+                os.killpg(playbook.pid, signal.SIGTERM)
+                playbook.wait()
         wall = time.time() - started
-        log = completed.stdout
         (work / 'playbook.log').write_text(log)
         simulator.send_signal(signal.SIGTERM)
         simulator.wait(timeout=60)
         results = json.loads((work / 'results.json').read_text())
-        figures = figures_of(args, nodes, results, wall, log, completed.returncode)
+        figures = figures_of(args, nodes, results, wall, log, playbook.returncode)
+        figures.update(lab=lab_id, prefix=factory.prefix)
         print(json.dumps(figures, indent=None if args.quiet else 1, sort_keys=True))
         return 0 if figures['passed'] or args.allow_failure else 1
     finally:
