@@ -87,7 +87,7 @@ INIT_PARAMETERS = {
 
 def parse_cmdline(cmdline: str) -> dict[str, str]:
     """init's ``for word in $(cat /proc/cmdline)`` loop: the last word of each key wins."""
-    values = {name: default for name, default in INIT_PARAMETERS.values()}
+    values = dict(INIT_PARAMETERS.values())
     for word in cmdline.split():
         key, sep, value = word.partition('=')
         if sep and key in INIT_PARAMETERS:
@@ -217,7 +217,7 @@ async def tftp_get(local: str, server: str, name: str) -> bytes | None:
     try:
         request = b'\0\1' + name.encode() + b'\0octet\0'
         content, block, peer = b'', 1, (server, 69)
-        for _ in range(5):
+        for _attempt in range(5):
             transport.sendto(request, peer)
             try:
                 data, peer = await asyncio.wait_for(protocol.queue.get(), 3)
@@ -298,7 +298,7 @@ class Simulator:
         # Boots under way (the final reset into the new disk) may finish first.
         pending = [task for task in self.tasks.values() if not task.done()]
         if pending:
-            await asyncio.wait(pending, timeout=float(self.spec['phase_seconds']) + 20)
+            await asyncio.wait(pending, timeout=float(self.spec['phase_seconds']) + 30 + len(self.nodes) / 10)
         for task in self.tasks.values():
             task.cancel()
         for receiver in self.receivers:
@@ -589,7 +589,7 @@ def run_command(args: argparse.Namespace) -> int:
         wall = time.time() - started
         (work / 'playbook.log').write_text(log)
         simulator.send_signal(signal.SIGTERM)
-        simulator.wait(timeout=60)
+        simulator.wait(timeout=90 + len(nodes) / 5)
         results = json.loads((work / 'results.json').read_text())
         figures = figures_of(args, nodes, results, wall, log, playbook.returncode)
         figures.update(lab=lab_id, prefix=factory.prefix)
