@@ -19,32 +19,31 @@ import typing as t
 from pathlib import Path
 
 import netns
+from test_awx_readiness import image_nodes_extravars  # pylint: disable=import-error
 
 
 def extravars(base: Path, nodes: list[dict[str, str]], image_name: str) -> dict[str, t.Any]:
-    # Another image per run: a udpcast session is never shared (refused before the node locks).
-    image = base / image_name
-    image.write_bytes(image_name.encode() * 4096)
-    if not (base / 'tftp').exists():
-        (base / 'tftp' / 'imaging').mkdir(parents=True)
-        for name in ('vmlinuz', 'initramfs.gz'):
-            (base / 'tftp' / 'imaging' / name).write_bytes(b'x')
-    return {
-        'image_nodes_groups': [{'name': 'g', 'image': str(image), 'nodes': nodes}],
+    """The AWX readiness test's imaging variables, for one run of several sharing one console (state,
+    sessions, TFTP root), each run with its own image: a udpcast session is never shared, which would
+    be refused before the node locks."""
+    own = base / image_name.replace('.', '-')
+    own.mkdir()
+    values = image_nodes_extravars(own)
+    (base / 'tftp' / 'imaging').mkdir(parents=True, exist_ok=True)
+    for name in ('vmlinuz', 'initramfs.gz'):
+        (base / 'tftp' / 'imaging' / name).write_bytes(b'x')
+    values.update({
+        'image_nodes_groups': [{'name': 'g', 'image': values['image_nodes_groups'][0]['image'], 'nodes': nodes}],
         'image_nodes_server_address': '127.0.0.1',
         'image_nodes_interface': 'lo',
-        'image_nodes_dhcp': False,
         'image_nodes_tftp_root': str(base / 'tftp'),
         'image_nodes_state_dir': str(base / 'state'),
         'image_nodes_session_state_dir': str(base / 'sessions'),
-        'image_nodes_python': sys.executable,
-        'image_nodes_power_driver': 'command',
-        'image_nodes_power': {'commands': {'on': 'true', 'off': 'true', 'reset': 'true'}},
         'image_nodes_boot_timeout': 25,
-        'image_nodes_timeout': 60,
         'image_nodes_poll_interval': 2,
         'image_nodes_final_power': 'none',
-    }
+    })
+    return values
 
 
 def test_a_second_run_over_a_node_another_run_is_imaging_is_refused(netns_factory, run_playbook, require_programs,
