@@ -160,10 +160,25 @@ class SessionManager:
             return live
         return self._run(operation)
 
-    def stop(self, image: str, backend: str | None, grace: float = 10.0) -> Result:
-        """Stop the session(s) serving ``image``; with ``backend`` None, whatever backend serves it."""
+    def stop(self, image: str, backend: str | None, grace: float = 10.0, user: str | None = None) -> Result:
+        """Stop the session(s) serving ``image``; with ``backend`` None, whatever backend serves it.
+
+        With ``user``, that user leaves the session: it stops only when no other user is left, and a
+        session that records users but not this one is not this user's to stop.
+        """
         def operation(live: list[Session], result: Result) -> list[Session]:
             victims = find(live, image, backend)
+            if user is not None:
+                staying = [s for s in victims if s.users and user not in s.users]
+                leaving = [s for s in victims if user in s.users and len(s.users) > 1]
+                for session in leaving:
+                    session.users = [u for u in session.users if u != user]
+                    result.changed = True
+                    result.session = describe(session, alive=True)
+                    result.sessions.append(result.session)
+                for session in staying:
+                    result.sessions.append(describe(session, alive=True))
+                victims = [s for s in victims if s not in staying and s not in leaving]
             if not victims:
                 return live
             result.changed = True
@@ -182,7 +197,7 @@ class SessionManager:
         return self._run(operation)
 
     def start(self, config: ServerConfig, binary: str, address_pool: str, port_range: tuple[int, int],
-              confirm_delay: float = 1.0) -> Result:
+              confirm_delay: float = 1.0, user: str | None = None) -> Result:
         backend = get_backend(config.backend)
         backend.validate(config)
         # Fails early on a bad pool, before anything is touched.
@@ -195,8 +210,11 @@ class SessionManager:
             existing = find(live, config.image, config.backend)
             if existing:
                 session = existing[0]
-                result.session = describe(session, alive=True)
                 result.warnings += reuse_warnings(session, config)
+                if user is not None and user not in session.users:
+                    session.users.append(user)
+                    result.changed = True
+                result.session = describe(session, alive=True)
                 return live
             address, port = allocate(live, backend, address_pool, port_range, udp_ports_in_use(self.proc_root))
             argv = backend.argv(binary, config, address, port)
@@ -208,6 +226,7 @@ class SessionManager:
                 log=os.path.join(self.state_dir, ident + '.log'),
                 pid_file=os.path.join(self.state_dir, ident + '.pid'),
                 settings=config.settings(), image_fingerprint=image_fingerprint(config.image),
+                users=[user] if user is not None else [],
             )
             if self.check_mode:
                 info = describe(session, alive=False)

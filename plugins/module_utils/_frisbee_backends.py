@@ -215,7 +215,7 @@ class UdpcastBackend(Backend):
                 phase = 'transferring'
             elif line.startswith('Transfer complete'):
                 phase = 'complete'
-            match = re.match(r'bytes=\s*([\d ]+?)\s+re-xmits', line)
+            match = re.match(r'bytes=\s*(\d[\d ]*?)\s+re-xmits', line)
             if match:
                 sent = int(match.group(1).replace(' ', ''))
         return {'phase': phase, 'receivers_joined': joined, 'receivers_active': active,

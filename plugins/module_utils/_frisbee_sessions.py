@@ -105,6 +105,8 @@ class Session:
     pid_file: str
     settings: dict[str, object] = field(default_factory=dict)
     image_fingerprint: list[int] = field(default_factory=list)
+    # The runs that use the session (frisbee_server's user): the last one to leave stops it.
+    users: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Session:
@@ -119,6 +121,7 @@ class Session:
                 log=str(data['log']), pid_file=str(data['pid_file']),
                 settings=dict(data.get('settings') or {}),  # type: ignore[call-overload]
                 image_fingerprint=[int(v) for v in data.get('image_fingerprint') or []],  # type: ignore[attr-defined]
+                users=[str(u) for u in data.get('users') or []],  # type: ignore[attr-defined]
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise FrisbeeServerError('malformed session entry in the registry (%s): %r' % (exc, data)) from None
@@ -259,6 +262,7 @@ def describe(session: Session, alive: bool, tail: int = LOG_TAIL_LINES) -> dict[
         'receiver_args': backend.receiver_args(session.address, session.port),
         'log': session.log,
         'pid_file': session.pid_file,
+        'users': list(session.users),
         'progress': backend.progress(lines),
         'log_tail': lines[-tail:] if tail > 0 else [],
     }

@@ -168,6 +168,14 @@ options:
       - Seconds to wait for the registry lock while other runs start or stop sessions.
     type: float
     default: 120
+  user:
+    description:
+      - Who uses the session, for example the id of an imaging run. With O(state=started) the user is recorded
+        in the session (a new one or a reused one; a user joining is a change). With O(state=stopped) the user
+        leaves the session, and the server stops only when no other user is left; a session that records
+        users but not this one is left alone. Without O(user), V(stopped) stops the session whoever uses it.
+      - A user that never leaves (a killed run) keeps the session until its idle timeout ends it.
+    type: str
 notes:
   - The servers multicast on the console's network; firewalls must let the session ports (UDP, O(port_range))
     and IGMP through. The role sets up nothing of the kind.
@@ -291,6 +299,11 @@ session:
     pid_file:
       description: Path of the pid file.
       type: str
+    users:
+      description: The users recorded in the session (O(user)); after a V(stopped) that only let a user leave,
+        those still in it.
+      type: list
+      elements: str
     progress:
       description:
         - What the log says. C(phase) is V(waiting), V(serving), V(idle) or V(finished) for frisbee and
@@ -363,7 +376,7 @@ def run(module: AnsibleModule) -> dict:
     if state == 'query':
         result = manager.query(image, backend)
     elif state == 'stopped':
-        result = manager.stop(image, backend, grace=params['stop_timeout'])
+        result = manager.stop(image, backend, grace=params['stop_timeout'], user=params['user'])
     else:
         backend = backend or 'frisbee'
         config = backends.ServerConfig(
@@ -388,7 +401,8 @@ def run(module: AnsibleModule) -> dict:
             # A check run before the package is installed: report, do not fail.
             module.warn(str(exc))
             binary = params[option]
-        result = manager.start(config, binary, params['address_pool'], port_range, confirm_delay=params['confirm_delay'])
+        result = manager.start(config, binary, params['address_pool'], port_range, confirm_delay=params['confirm_delay'],
+                               user=params['user'])
 
     output: dict = {'changed': result.changed, 'reaped': result.reaped}
     for warning in result.warnings:
@@ -426,6 +440,7 @@ def main() -> None:
             stop_timeout=dict(type='float', default=10),
             confirm_delay=dict(type='float', default=1),
             lock_timeout=dict(type='float', default=120),
+            user=dict(type='str'),
         ),
         required_if=[
             ('state', 'started', ('image',)),

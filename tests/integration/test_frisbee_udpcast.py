@@ -272,3 +272,25 @@ def test_eight_concurrent_playbooks_get_eight_distinct_sessions(fabric):
     assert sorted(entry['image'] for entry in registry) == sorted(str(image) for image in images)
     assert sorted(entry['pid'] for entry in registry) == sorted(r['pid'] for r in results.values())
     assert all(server_running(entry) for entry in registry)
+
+
+def test_a_session_two_runs_share_survives_the_first_runs_end(fabric):
+    """Two imaging runs (users) in one session: the first to leave does not stop the real udp-sender."""
+    image = fabric.image('shared.img', 256 * 1024)
+    first = fabric.module(image=str(image), user='run-1')
+    second = fabric.module(image=str(image), user='run-2')
+    assert first.changed and second.changed and second['pid'] == first['pid']
+    assert second['session']['users'] == ['run-1', 'run-2']
+    entry = fabric.registry()[0]
+
+    left = fabric.module(image=str(image), state='stopped', user='run-1')
+    assert left.changed and left['session']['users'] == ['run-2']
+    assert server_running(entry), 'the first run stopped the session the second still uses'
+    # The second run's node still gets the image from it.
+    target = fabric.workdir / 'received'
+    receiver = fabric.receive(second, target)
+    assert receiver.popen.wait(timeout=120) == 0, receiver.log()
+    assert sha256(target) == sha256(image)
+
+    fabric.module(image=str(image), state='stopped', user='run-2')
+    netns.wait_for(lambda: not server_running(entry), timeout=30, what='the session to stop with its last user')

@@ -109,3 +109,68 @@ def test_silent_nodes_fail_on_the_boot_timeout_and_finish_ends_the_rest(receiver
     # The run is over (a failed task, an interrupt): whatever is under way is failed.
     result = run('wait', '--dir', str(run_dir), '--poll', '30', '--boot-timeout', '1', '--finish')
     assert result['done'] and 'interrupted' in by_name(result)['n3']['detail']
+
+
+def start_locked(run_dir: Path, nodes: list[dict], lock_dir: Path, run_id: str,
+                 *extra: str) -> subprocess.CompletedProcess:
+    run_dir.mkdir()
+    (run_dir / 'nodes.json').write_text(json.dumps(nodes))
+    return subprocess.run([sys.executable, str(SCRIPT), 'serve', '--dir', str(run_dir), '--bind', '127.0.0.1',
+                           '--token', TOKEN, '--daemon', '--lock-dir', str(lock_dir), '--run-id', run_id, *extra],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def gone(pid: int) -> bool:
+    try:
+        return b'serve' not in Path('/proc/%d/cmdline' % pid).read_bytes()
+    except OSError:
+        return True
+
+
+def test_a_second_run_over_the_same_nodes_is_refused_and_a_killed_runs_locks_do_not_block(tmp_path: Path):
+    locks = tmp_path / 'locks'
+    n1 = {'name': 'n1', 'mac': '52:54:00:00:00:01', 'ip': '10.0.0.1'}
+    n2 = {'name': 'n2', 'mac': '52:54:00:00:00:02', 'ip': '10.0.0.2'}
+    n3 = {'name': 'n3', 'mac': '52:54:00:00:00:03', 'ip': '10.0.0.3'}
+    first = start_locked(tmp_path / 'run-a', [n1, n2], locks, 'run-a')
+    assert first.returncode == 0, first.stderr
+    pid = json.loads(first.stdout)['pid']
+    try:
+        # n2 under another name, same MAC: refused before anything, naming the node and the other run.
+        second = start_locked(tmp_path / 'run-b', [dict(n2, name='other-name'), n3], locks, 'run-b')
+        assert second.returncode != 0
+        assert 'other-name' in second.stderr and 'run-a' in second.stderr, second.stderr
+        assert not (tmp_path / 'run-b' / 'receiver.json').exists()
+        # The refused run kept no lock: a third run over n3 alone goes ahead.
+        third = start_locked(tmp_path / 'run-c', [n3], locks, 'run-c')
+        assert third.returncode == 0, third.stderr
+        run('stop', '--dir', str(tmp_path / 'run-c'))
+    finally:
+        # The first run is killed: the kernel drops its locks with its receiver.
+        os.kill(pid, 9)
+        deadline = time.time() + 10
+        while not gone(pid) and time.time() < deadline:
+            time.sleep(0.1)
+    fourth = start_locked(tmp_path / 'run-d', [n1, n2, n3], locks, 'run-d')
+    assert fourth.returncode == 0, fourth.stderr
+    run('stop', '--dir', str(tmp_path / 'run-d'))
+
+
+def test_the_receiver_of_a_run_that_shows_no_life_exits_and_frees_its_nodes(tmp_path: Path):
+    locks = tmp_path / 'locks'
+    node = {'name': 'n1', 'mac': '52:54:00:00:00:01', 'ip': '10.0.0.1'}
+    orphan = start_locked(tmp_path / 'run-a', [node], locks, 'run-a', '--orphan-timeout', '2')
+    assert orphan.returncode == 0, orphan.stderr
+    pid = json.loads(orphan.stdout)['pid']
+    # A run that queries its progress stays alive past the timeout.
+    for _round in range(3):
+        time.sleep(1)
+        run('wait', '--dir', str(tmp_path / 'run-a'), '--poll', '0')
+    assert not gone(pid)
+    # Its playbook was killed: no more queries, the receiver ends, the nodes are free.
+    deadline = time.time() + 15
+    while not gone(pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert gone(pid)
+    assert start_locked(tmp_path / 'run-b', [node], locks, 'run-b').returncode == 0
+    run('stop', '--dir', str(tmp_path / 'run-b'))

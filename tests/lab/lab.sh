@@ -47,7 +47,10 @@
 # frisbee path was not run),
 # LAB_POWER (qmp, or ipmi: every VM gets a BMC, an ipmi_sim with one LAN
 # endpoint per VM in the lab namespace, and image_nodes powers the VMs with
-# ipmitool through them), VENV (.venv).
+# ipmitool through them),
+# LAB_VMS (1; 0: no VMs, for the node simulator tests/lab/nodesim.py),
+# LAB_PREFIX (24: the console's prefix length on the lab bridge; the simulator
+# needs room for thousands of nodes), VENV (.venv).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,7 +69,8 @@ BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
 LAB_EE=${LAB_EE:-0}
 LAB_EE_IMAGE=${LAB_EE_IMAGE:-cluster-netboot-ee:latest}
 CONSOLE_ADDRESS=10.66.0.1
-CONSOLE_PREFIX=24
+CONSOLE_PREFIX=${LAB_PREFIX:-24}
+LAB_VMS=${LAB_VMS:-1}
 # The console image is the molecule base image plus every package the
 # console's roles install (their *_packages defaults) that it lacks: the
 # container has no route to a package archive, so the roles find them installed.
@@ -103,6 +107,8 @@ frisbee_notice() {
         log "################################################################################"
     fi
 }
+[[ $CONSOLE_PREFIX =~ ^[0-9]+$ && $CONSOLE_PREFIX -ge 8 && $CONSOLE_PREFIX -le 24 ]] || die "LAB_PREFIX must be 8 to 24"
+[[ $LAB_VMS == 0 || $LAB_VMS == 1 ]] || die "LAB_VMS must be 0 or 1"
 
 # Set when a lab started the Docker engine: the last lab torn down stops it again.
 ENGINE_MARKER=$LAB_STATE_ROOT/dockerd.started-by-lab
@@ -354,8 +360,11 @@ up() {
     flock "$cache_lock"
     image=$(console_image)
     debs=$(ramdisk_debs)
-    mapfile -t VMS < <(inventory_vms)
-    ((${#VMS[@]})) || die "the inventory $LAB_INVENTORY names no lab VMs"
+    VMS=()
+    if [[ $LAB_VMS == 1 ]]; then
+        mapfile -t VMS < <(inventory_vms)
+        ((${#VMS[@]})) || die "the inventory $LAB_INVENTORY names no lab VMs"
+    fi
 
     ID=$(new_id)
     NS=$ID-ns BR=$ID-br CONTAINER=$ID-console STATE=$(lab_dir "$ID")
@@ -370,6 +379,7 @@ LAB_IMAGE_MIB=$LAB_IMAGE_MIB
 LAB_FAILURE_CASE=${LAB_FAILURE_CASE:-}
 FRISBEE_DIR=${FRISBEE_DIR:-}
 LAB_POWER=$LAB_POWER
+LAB_PREFIX=$CONSOLE_PREFIX
 OWNER_PID=$$
 OWNER_START=$(owner_start $$)
 EOF
@@ -417,7 +427,7 @@ EOF
         waited=$((waited + 1))
     done
 
-    for vm in "${VMS[@]}"; do
+    for vm in ${VMS[@]+"${VMS[@]}"}; do
         read -r name mac vm_mac <<<"$vm"
         index=$((index + 1))
         tap=$ID-t$index
@@ -501,7 +511,7 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
     ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
         "$VENV/bin/ansible-playbook" -i "$LAB_INVENTORY" "$book" \
         -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
-        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" \
+        -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc} lab_prefix=${LAB_PREFIX:-24}" \
         -e "{\"lab_frisbee_dir\": \"${FRISBEE_DIR:-}\"}" "${power_args[@]}" "$@"
 }
 
@@ -538,7 +548,7 @@ ee_playbook() {  # ee_playbook ID PLAYBOOK [args]
             --pae true --pas "${LAB_EE_ARTIFACT:-$STATE/image_nodes.artifact.json}" \
             --lf "$STATE/navigator.log" --ll info \
             -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
-            -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc}" "$@"
+            -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc} lab_prefix=${LAB_PREFIX:-24}" "$@"
     )
 }
 
@@ -553,6 +563,7 @@ image() {  # image ID [args]: times the imaging run, keeps its log
     log "imaging: playbooks/image_nodes.yml"
     # The check looks for the new disk's banner only in what the consoles print from here on.
     for vmdir in "$(lab_dir "$id")"/vms/*/; do
+        [[ -d $vmdir ]] || continue
         stat -c %s "$vmdir/serial.log" >"$vmdir/serial.offset" 2>/dev/null || echo 0 >"$vmdir/serial.offset"
     done
     started=$(date +%s.%N)

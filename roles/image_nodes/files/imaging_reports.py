@@ -22,12 +22,15 @@ program finds them in plugins/module_utils.
 from __future__ import annotations
 
 import argparse
+import errno
+import fcntl
 import http.server
 import json
 import os
 import signal
 import socketserver
 import sys
+import threading
 import time
 import types
 import urllib.parse
@@ -64,6 +67,56 @@ PHASE_ORDER = ('none', 'boot', 'receive', 'verify', 'done')
 
 def write_atomic(path: str, text: str) -> None:
     files.replace_file(path, text.encode('utf-8'))
+
+
+# --- node locks --------------------------------------------------------------------
+
+def lock_names(node: dict) -> list[str]:
+    """The lock files of one node: its MAC and its IP (either is enough to collide)."""
+    names = []
+    if node.get('mac'):
+        names.append('mac-' + str(node['mac']).lower().replace(':', '-'))
+    if node.get('ip'):
+        names.append('ip-' + str(node['ip']))
+    return names
+
+
+def take_locks(lock_dir: str, nodes: list[dict], run_id: str) -> tuple[list[int], dict[str, str]]:
+    """An fcntl lock per node, held by this process for as long as it lives (the kernel drops it when the
+    process dies, however it dies). Returns the open descriptors and, for nodes another live run holds,
+    ``{node: that run}`` (then nothing is kept)."""
+    os.makedirs(lock_dir, exist_ok=True)
+    held: list[int] = []
+    busy: dict[str, str] = {}
+    for node in nodes:
+        for name in lock_names(node):
+            fd = os.open(os.path.join(lock_dir, name + '.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                    raise
+                holder = os.pread(fd, 200, 0).decode('utf-8', errors='replace').strip() or 'another run'
+                os.close(fd)
+                busy.setdefault(node['name'], holder)
+                continue
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, run_id.encode('utf-8'), 0)
+            held.append(fd)
+    if busy:
+        for fd in held:
+            os.close(fd)
+        held = []
+    return held, busy
+
+
+def heartbeat_age(directory: str, started: float) -> float:
+    """Seconds since the run last showed life (its last ``wait``, or this receiver's start)."""
+    try:
+        last = max(started, os.stat(os.path.join(directory, 'heartbeat')).st_mtime)
+    except FileNotFoundError:
+        last = started
+    return time.time() - last
 
 
 # --- serve ------------------------------------------------------------------------
@@ -108,14 +161,36 @@ def serve(args: argparse.Namespace) -> int:
     os.makedirs(args.dir, exist_ok=True)
     if args.daemon:
         return start_daemon(args)
+    locks: list[int] = []
+    if args.lock_dir:
+        with open(os.path.join(args.dir, 'nodes.json')) as handle:
+            nodes = json.load(handle)
+        locks, busy = take_locks(args.lock_dir, nodes, args.run_id or os.path.basename(args.dir))
+        if busy:
+            runs = sorted(set(busy.values()))
+            print(json.dumps({'pid': os.getpid(), 'busy': busy, 'error': 'refused: %d node(s) are being imaged by '
+                              'another run (%s): %s' % (len(busy), ', '.join(runs), ', '.join(sorted(busy)))}),
+                  flush=True)
+            return 3
     server = ReportServer((args.bind, args.port), ReportHandler)
     server.token = args.token
     server.reports = os.path.join(args.dir, 'reports.jsonl')
+    server.locks = locks
     print(json.dumps({'port': server.server_address[1], 'pid': os.getpid()}), flush=True)
-    # A receiver that nobody stops (a killed playbook) still ends.
+    # A receiver that nobody stops (a killed playbook) still ends: at its lifetime, or once the run
+    # has shown no life (no progress query) for --orphan-timeout seconds. Its node locks end with it.
     signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
     signal.alarm(max(1, int(args.lifetime)))
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    if args.orphan_timeout > 0:
+        started = time.time()
+
+        def watch() -> None:
+            while heartbeat_age(args.dir, started) < args.orphan_timeout:
+                time.sleep(min(5.0, args.orphan_timeout / 4))
+            sys.stderr.write('no sign of the run for %d s: exiting\n' % args.orphan_timeout)
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
     server.serve_forever()
     return 0
 
@@ -123,7 +198,10 @@ def serve(args: argparse.Namespace) -> int:
 def start_daemon(args: argparse.Namespace) -> int:
     """Run ``serve`` (without --daemon) detached, wait for the port it got, and record who it is."""
     argv = [sys.executable, os.path.abspath(__file__), 'serve', '--dir', args.dir, '--bind', args.bind,
-            '--port', str(args.port), '--token', args.token, '--lifetime', str(args.lifetime)]
+            '--port', str(args.port), '--token', args.token, '--lifetime', str(args.lifetime),
+            '--orphan-timeout', str(args.orphan_timeout)]
+    if args.lock_dir:
+        argv += ['--lock-dir', args.lock_dir, '--run-id', args.run_id or os.path.basename(args.dir)]
     log = os.path.join(args.dir, 'receiver.log')
     child = process.start_detached(argv, log, cwd=args.dir)
     deadline = time.monotonic() + 30
@@ -137,6 +215,10 @@ def start_daemon(args: argparse.Namespace) -> int:
                 continue
             if isinstance(message, dict) and message.get('pid') == child.pid:
                 announced = message
+        if announced is not None and announced.get('error'):
+            process.wait_exit(child, 5)
+            print(json.dumps(announced))
+            raise SystemExit(announced['error'])
         if announced is None and (code is not None or time.monotonic() > deadline):
             if code is None:
                 child.kill()
@@ -308,6 +390,8 @@ def evaluate(args: argparse.Namespace, started: float, nodes: list[dict], power_
 def wait(args: argparse.Namespace) -> int:
     with open(os.path.join(args.dir, 'nodes.json')) as handle:
         nodes = json.load(handle)
+    # The receiver's sign that this run is alive (see serve --orphan-timeout).
+    write_atomic(os.path.join(args.dir, 'heartbeat'), '%f\n' % time.time())
     # The first wait comes right after the power reset: the timeouts count from there.
     started_path = os.path.join(args.dir, 'started')
     if not os.path.exists(started_path):
@@ -343,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument('--token', required=True)
     serve_parser.add_argument('--lifetime', type=float, default=6 * 3600)
     serve_parser.add_argument('--daemon', action='store_true')
+    serve_parser.add_argument('--lock-dir', help='hold a lock per node of nodes.json here; refuse nodes another run holds')
+    serve_parser.add_argument('--run-id', default='', help='how other runs see this one in a refusal')
+    serve_parser.add_argument('--orphan-timeout', type=float, default=0,
+                              help='exit when no wait has run for this many seconds (0: only at --lifetime)')
     wait_parser = commands.add_parser('wait')
     wait_parser.add_argument('--dir', required=True)
     wait_parser.add_argument('--poll', type=float, default=15)

@@ -230,6 +230,14 @@ def test_udpcast_progress_from_the_sender_log():
     assert progress['phase'] == 'complete' and progress['receivers_active'] == 1
 
 
+def test_udpcast_progress_survives_a_status_line_without_a_byte_count():
+    # udp-sender prints an empty count when a receiver is dropped before any data went out.
+    lines = ['Starting transfer: 00000009', 'Dropping client #0 because of timeout', 'Disconnecting #0 (10.66.250.1)',
+             'bytes=                re-xmits=0000000 (  0.0%) slice=0112 -   0', 'Transfer complete.']
+    progress = backends.UdpcastBackend().progress(lines)
+    assert progress['phase'] == 'complete' and progress['bytes_sent'] is None
+
+
 def test_frisbee_progress_from_the_server_log():
     lines = ['Opened /images/orbit.ndz: 2048 blocks (2097152 bytes)',
              '10.18.1.18 (id 1234, image /images/orbit.ndz) joins (v2) at Mon Jan  1 00:00:00 2026!  1 active clients.',
@@ -337,6 +345,32 @@ def test_start_reuses_a_live_session_and_stop_removes_it(tmp_path, fake_server, 
     assert not os.path.exists(first.session['pid_file'])
     assert [s['image'] for s in manager.query().sessions] == [other.session['image']]
     assert not manager.stop(img, 'udpcast').changed
+
+
+def test_a_session_two_runs_share_stops_only_when_the_last_user_leaves(tmp_path, fake_server, manager_factory):
+    program, _control = fake_server
+    manager = manager_factory()
+    img = image(tmp_path, 'a.img')
+    first = manager.start(udpcast(img), str(program), '239.192.1.0/24', (7000, 7999), confirm_delay=0.2, user='run-1')
+    assert first.changed and first.session['users'] == ['run-1']
+    joined = manager.start(udpcast(img), str(program), '239.192.1.0/24', (7000, 7999), confirm_delay=0.2, user='run-2')
+    assert joined.changed and joined.session['users'] == ['run-1', 'run-2']
+    assert joined.session['pid'] == first.session['pid']
+    # Joining again changes nothing (idempotent).
+    again = manager.start(udpcast(img), str(program), '239.192.1.0/24', (7000, 7999), confirm_delay=0.2, user='run-2')
+    assert not again.changed and again.registry_before == again.registry_after
+    # A run that does not use the session does not stop it.
+    assert not manager.stop(img, 'udpcast', user='run-3').changed
+    # The first run leaves: the session goes on for the second.
+    left = manager.stop(img, 'udpcast', grace=5, user='run-1')
+    assert left.changed and left.session['alive'] and left.session['users'] == ['run-2']
+    assert process.is_running(first.session['pid'], process.read_stat(first.session['pid']).start_ticks,
+                              first.session['argv'])
+    assert [s['users'] for s in manager.query(img).sessions] == [['run-2']]
+    # The last user leaves: it stops.
+    last = manager.stop(img, 'udpcast', grace=5, user='run-2')
+    assert last.changed and last.session['stopped_by'] == 'terminated'
+    assert manager.query(img).sessions == [] or not manager.query(img).sessions[0]['alive']
 
 
 def test_a_server_that_dies_at_once_is_an_error_and_nothing_is_recorded(tmp_path, fake_server, manager_factory):
