@@ -74,6 +74,8 @@ def test_a_second_run_over_a_node_another_run_is_imaging_is_refused(netns_factor
                                   what="the first run's report receiver")
         argv = json.loads(receiver[0].read_text())['argv']
         first_id = argv[argv.index('--run-id') + 1]
+        # One id per run: its directory carries the id its locks (and sessions, configs) are held under.
+        assert receiver[0].parent.name == first_id, (receiver[0], first_id)
         # n2 again, under another name (same MAC), plus a free node.
         second = run_playbook(play, extravars=dict(
             extravars(base, [{'name': 'other', 'mac': '52:54:00:00:00:02', 'ip': '10.9.0.12'},
