@@ -25,7 +25,12 @@
 # (`lab0`, 10.66.0.1/24); one QEMU VM per node (TCG, virtio-net on a tap
 # `<id>-t<n>` in the bridge, blank virtio disk, serial to a file), started
 # paused ("off") and powered through its QMP socket, which the console sees
-# in /srv/lab/qmp. Every name starts with the lab id (`cnbl` + 4 hex digits);
+# in /srv/lab/qmp. A VM whose host has `lab_firmware: uefi` runs OVMF with
+# Secure Boot enforced instead of SeaBIOS (Debian's ovmf: OVMF_CODE_4M.secboot.fd
+# and its own copy of OVMF_VARS_4M.ms.fd, which enrolls Microsoft's keys;
+# q35 with SMM and the flash locked to SMM), still under TCG. The lab images
+# carry an EFI system partition (Debian's signed shim and GRUB, a grub.cfg
+# printing the banner), so both kinds of VM prove they booted the new disk. Every name starts with the lab id (`cnbl` + 4 hex digits);
 # everything is torn down on exit, also on failure (trap), and a Docker
 # engine the lab had to start is stopped again (tests/utils/dockerd.sh).
 #
@@ -52,6 +57,12 @@ LAB_INVENTORY=${LAB_INVENTORY:-$repo/inventories/lab}
 BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
 CONSOLE_ADDRESS=10.66.0.1
 CONSOLE_PREFIX=24
+# UEFI VMs: Secure Boot enforced (packages ovmf, shim-signed, grub-efi-amd64-signed: tests/utils/apt-packages.txt).
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+SHIM_SIGNED=/usr/lib/shim/shimx64.efi.signed
+# The monolithic signed GRUB (disk boot) reads $prefix/grub.cfg, its prefix being /EFI/debian on its own partition.
+GRUB_SIGNED=/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
 # The console image is the molecule base image plus every package the
 # console's roles install (their *_packages defaults) that it lacks: the
 # container has no route to a package archive, so the roles find them installed.
@@ -271,18 +282,37 @@ ramdisk_debs() {
 }
 
 lab_images() {  # lab_images DEST
-    local dest=$1 name banner cached
+    local dest=$1 name banner cached cfg
     mkdir -p "$dest" "$LAB_CACHE/images"
     for name in a b; do
         banner="cluster.netboot lab image ${name^^}"
-        cached=$LAB_CACHE/images/lab-$name-${LAB_IMAGE_MIB}M.img
+        cached=$LAB_CACHE/images/lab-$name-${LAB_IMAGE_MIB}M-esp.img
         if [[ ! -f $cached || ! -f $cached.sha256 ]]; then
             log "writing $cached"
-            python3 "$here/make_image.py" "$cached" --banner "$banner" --size-mib "$LAB_IMAGE_MIB" >"$cached.sha256"
+            cfg=$(mktemp)
+            # GRUB's console is the firmware's, which OVMF mirrors to the serial port.
+            printf 'echo "%s (UEFI, shim and GRUB from its EFI system partition)"\nsleep 3600\n' "$banner" >"$cfg"
+            python3 "$here/make_image.py" "$cached" --banner "$banner" --size-mib "$LAB_IMAGE_MIB" \
+                --esp "$SHIM_SIGNED=EFI/BOOT/BOOTX64.EFI" --esp "$GRUB_SIGNED=EFI/BOOT/grubx64.efi" \
+                --esp "$cfg=EFI/debian/grub.cfg" >"$cached.sha256" || { rm -f "$cfg"; return 1; }
+            rm -f "$cfg"
         fi
         ln -f "$cached" "$dest/lab-$name.img" 2>/dev/null || cp "$cached" "$dest/lab-$name.img"
         cp "$cached.sha256" "$dest/lab-$name.img.sha256"
     done
+}
+
+# UNTIL tftp_server lays out the UEFI network loaders itself (issue 11 item 3, other branch):
+# the lab hands the console Debian's signed shim and network GRUB and the GRUB dispatcher,
+# which tests/lab/console.yml puts into the TFTP root.
+uefi_loaders() {  # uefi_loaders DEST
+    local dest=$1
+    mkdir -p "$dest"
+    cp "$SHIM_SIGNED" "$dest/shimx64.efi"
+    cp /usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed "$dest/grubx64.efi"
+    PYTHONPATH=$("$repo/tests/utils/collection-path.sh") "$VENV/bin/python" -c \
+        'from ansible_collections.cluster.netboot.plugins.module_utils._bootconfig import GRUB_DISPATCHER as d; print(d, end="")' \
+        >"$dest/grub.cfg"
 }
 
 # --- bringing a lab up -------------------------------------------------------------
@@ -294,15 +324,19 @@ failure_args() {  # sets FAILURE_ARGS for labtool.py
     fi
 }
 
-inventory_vms() {  # prints "name mac vm_mac" for every VM of the lab
+inventory_vms() {  # prints "name mac vm_mac firmware" for every VM of the lab
     failure_args
     "$VENV/bin/ansible-inventory" -i "$LAB_INVENTORY" --list --export 2>/dev/null |
         python3 "$here/labtool.py" vms "${FAILURE_ARGS[@]}"
 }
 
 up() {
-    local image debs vm name mac vm_mac index=0 tap pid waited cache_lock
+    local image debs vm name mac vm_mac firmware index=0 tap pid waited cache_lock file machine=()
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run make deps"
+    command -v mcopy >/dev/null || die "mtools missing (the lab images' EFI system partition): run make deps"
+    for file in "$OVMF_CODE" "$OVMF_VARS" "$SHIM_SIGNED" "$GRUB_SIGNED"; do
+        [[ -f $file ]] || die "$file missing (packages ovmf, shim-signed, grub-efi-amd64-signed): run make deps"
+    done
     command -v radvd >/dev/null || die "radvd missing: run make deps"
     [[ -x $VENV/bin/ansible-playbook ]] || die "$VENV/bin/ansible-playbook missing: run make deps"
     mkdir -p "$LAB_STATE_ROOT" "$LAB_CACHE"
@@ -338,6 +372,7 @@ EOF
     CURRENT_LAB=$ID
     log "lab $ID: state in $STATE"
     lab_images "$STATE/share/images"
+    uefi_loaders "$STATE/share/efi"
     flock -u "$cache_lock"
     exec {cache_lock}>&-
 
@@ -379,24 +414,35 @@ EOF
     done
 
     for vm in "${VMS[@]}"; do
-        read -r name mac vm_mac <<<"$vm"
+        read -r name mac vm_mac firmware <<<"$vm"
         index=$((index + 1))
         tap=$ID-t$index
         mkdir -p "$STATE/vms/$name"
         truncate -s $(((LAB_IMAGE_MIB + 16) * 1024 * 1024)) "$STATE/vms/$name/disk.img"
         ip -n "$NS" tuntap add dev "$tap" mode tap
         ip -n "$NS" link set "$tap" master "$BR" up
+        if [[ $firmware == uefi ]]; then
+            # Secure Boot enforced: SMM-only flash writes, the VM's own variable store with Microsoft's keys.
+            cp "$OVMF_VARS" "$STATE/vms/$name/OVMF_VARS.fd"
+            machine=(-machine "q35,smm=on,graphics=off" -global "driver=cfi.pflash01,property=secure,value=on"
+                     -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+                     -drive "if=pflash,format=raw,unit=1,file=$STATE/vms/$name/OVMF_VARS.fd")
+        else
+            machine=(-machine "pc,graphics=off")
+        fi
         # -S: the VM starts "powered off"; node_power (qemu driver) switches it on.
         # niced: under TCG each VM takes a whole core, the console and Ansible must still get theirs.
+        # The network first, then the disk (bootindex: the order both SeaBIOS and OVMF follow).
         ip netns exec "$NS" nice -n 10 qemu-system-x86_64 -name "cnb-lab-$ID-$name" -accel tcg -m "$LAB_VM_MEMORY" \
-            -machine pc,graphics=off -display none -nodefaults -serial "file:$STATE/vms/$name/serial.log" \
-            -boot order=nc -no-shutdown -S \
+            "${machine[@]}" -display none -nodefaults -serial "file:$STATE/vms/$name/serial.log" \
+            -no-shutdown -S \
             -qmp "unix:$STATE/share/qmp/$name.qmp,server=on,wait=off" \
             -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
-            -device "virtio-net-pci,netdev=net0,mac=$vm_mac" \
-            -drive "file=$STATE/vms/$name/disk.img,if=virtio,format=raw" \
+            -device "virtio-net-pci,netdev=net0,mac=$vm_mac,bootindex=1" \
+            -drive "file=$STATE/vms/$name/disk.img,if=none,id=disk0,format=raw" \
+            -device virtio-blk-pci,drive=disk0,bootindex=2 \
             -pidfile "$STATE/vms/$name/qemu.pid" -daemonize
-        printf '%s %s %s\n' "$name" "$mac" "$vm_mac" >>"$STATE/vms.txt"
+        printf '%s %s %s %s\n' "$name" "$mac" "$vm_mac" "$firmware" >>"$STATE/vms.txt"
     done
     log "lab $ID: ${#VMS[@]} VMs (paused, i.e. powered off), console $CONTAINER at $CONSOLE_ADDRESS"
 }
@@ -444,6 +490,8 @@ check() {  # check ID [PLAYBOOK_RC]
         >"$summary" || true
     docker exec "$CONTAINER" sh -c 'find /srv/tftp/pxelinux.cfg -mindepth 1 -maxdepth 1 -printf "%f %y %l\n"' \
         >"$STATE/pxelinux.cfg.txt"
+    docker exec "$CONTAINER" sh -c 'test ! -d /srv/tftp/grub || find /srv/tftp/grub -mindepth 1 -maxdepth 1 -printf "%f %y %l\n"' \
+        >"$STATE/grub.txt"
     failure_args
     python3 "$here/labtool.py" check --state "$STATE" --playbook-rc "$rc" \
         "${FAILURE_ARGS[@]}" ${LAB_RESULTS:+--results "$LAB_RESULTS"}

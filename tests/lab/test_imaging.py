@@ -8,7 +8,10 @@ tests/lab/lab.sh builds the fabric (a console container configured by the
 collection's roles, QEMU VMs that PXE-boot from it), runs
 playbooks/image_nodes.yml for two groups with two images plus one VM whose
 MAC the console does not know, and checks from the host side: every other
-node's disk holds its image (sha256), each booted its new disk afterwards,
+node's disk holds its image (sha256), each booted its new disk afterwards
+(group A on SeaBIOS through PXELINUX, group B on OVMF with Secure Boot
+enforced through Debian's signed shim and GRUB, whose ramdisk reported
+Secure Boot on, and whose new disk boots through its own signed shim),
 the broken node is reported failed, the playbook fails because of it, and no
 node pointer or imaging config is left in pxelinux.cfg/. The result table is
 printed (one row per node). The lab is torn down whatever happens, and the
@@ -117,6 +120,9 @@ def check_imaged(data: dict, names: set[str]) -> None:
         assert node['console_result'] == 'ok', node
         assert node['host_verdict'] == 'match', node
         assert node['booted_image'] is True, node
+        # Group B is the UEFI group: its ramdisk read SecureBoot=1 from efivars; BIOS nodes have none.
+        expected = ('uefi', 'on') if node['group'] == 'group-b' else ('bios', 'n/a')
+        assert (node['firmware'], node['secure_boot']) == expected, node
     # The two groups got two different images.
     assert len({node['expected_sha256'] for node in imaged}) == 2
 
