@@ -38,7 +38,7 @@
 # from Debian packages, the multicast sessions, the reports) is configured
 # by the roles, exactly as on a real console.
 #
-# Environment: LAB_IMAGE_MIB (64), LAB_VM_MEMORY (256, MiB), LAB_INVENTORY
+# Environment: LAB_IMAGE_MIB (64), LAB_VM_MEMORY (256, MiB), LAB_UEFI_VM_MEMORY (512, MiB), LAB_INVENTORY
 # (inventories/lab), LAB_STATE_ROOT (/tmp/cluster-netboot-lab), LAB_CACHE
 # ($LAB_STATE_ROOT/cache: .deb files, images, the console image recipe),
 # LAB_BOOT_TIMEOUT (240 s for a node's first report), LAB_RESULTS (where `run`
@@ -53,6 +53,7 @@ LAB_STATE_ROOT=${LAB_STATE_ROOT:-/tmp/cluster-netboot-lab}
 LAB_CACHE=${LAB_CACHE:-$LAB_STATE_ROOT/cache}
 LAB_IMAGE_MIB=${LAB_IMAGE_MIB:-64}
 LAB_VM_MEMORY=${LAB_VM_MEMORY:-256}
+LAB_UEFI_VM_MEMORY=${LAB_UEFI_VM_MEMORY:-512}
 LAB_INVENTORY=${LAB_INVENTORY:-$repo/inventories/lab}
 BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
 CONSOLE_ADDRESS=10.66.0.1
@@ -78,6 +79,7 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, taps, docker)"
 [[ $LAB_IMAGE_MIB =~ ^[0-9]+$ && $LAB_IMAGE_MIB -ge 1 ]] || die "LAB_IMAGE_MIB must be a positive number"
 [[ $LAB_VM_MEMORY =~ ^[0-9]+$ && $LAB_VM_MEMORY -ge 128 ]] || die "LAB_VM_MEMORY must be at least 128"
+[[ $LAB_UEFI_VM_MEMORY =~ ^[0-9]+$ && $LAB_UEFI_VM_MEMORY -ge 384 ]] || die "LAB_UEFI_VM_MEMORY must be at least 384"
 
 # Set when a lab started the Docker engine: the last lab torn down stops it again.
 ENGINE_MARKER=$LAB_STATE_ROOT/dockerd.started-by-lab
@@ -331,7 +333,7 @@ inventory_vms() {  # prints "name mac vm_mac firmware" for every VM of the lab
 }
 
 up() {
-    local image debs vm name mac vm_mac firmware index=0 tap pid waited cache_lock file machine=()
+    local image debs vm name mac vm_mac firmware index=0 tap pid waited cache_lock file machine=() nic
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run make deps"
     command -v mcopy >/dev/null || die "mtools missing (the lab images' EFI system partition): run make deps"
     for file in "$OVMF_CODE" "$OVMF_VARS" "$SHIM_SIGNED" "$GRUB_SIGNED"; do
@@ -424,21 +426,27 @@ EOF
         if [[ $firmware == uefi ]]; then
             # Secure Boot enforced: SMM-only flash writes, the VM's own variable store with Microsoft's keys.
             cp "$OVMF_VARS" "$STATE/vms/$name/OVMF_VARS.fd"
-            machine=(-machine "q35,smm=on,graphics=off" -global "driver=cfi.pflash01,property=secure,value=on"
+            # Memory: the EFI stub decompresses Debian's kernel itself and fails to in 256 MiB. No NIC
+            # option ROM: QEMU's iPXE EFI ROM gets no IPv4 address there and costs half a minute
+            # before OVMF's own PXE (VirtioNetDxe) takes over.
+            machine=(-m "$LAB_UEFI_VM_MEMORY" -machine "q35,smm=on,graphics=off"
+                     -global "driver=cfi.pflash01,property=secure,value=on"
                      -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
                      -drive "if=pflash,format=raw,unit=1,file=$STATE/vms/$name/OVMF_VARS.fd")
+            nic=virtio-net-pci,romfile=
         else
-            machine=(-machine "pc,graphics=off")
+            machine=(-m "$LAB_VM_MEMORY" -machine "pc,graphics=off")
+            nic=virtio-net-pci
         fi
         # -S: the VM starts "powered off"; node_power (qemu driver) switches it on.
         # niced: under TCG each VM takes a whole core, the console and Ansible must still get theirs.
         # The network first, then the disk (bootindex: the order both SeaBIOS and OVMF follow).
-        ip netns exec "$NS" nice -n 10 qemu-system-x86_64 -name "cnb-lab-$ID-$name" -accel tcg -m "$LAB_VM_MEMORY" \
+        ip netns exec "$NS" nice -n 10 qemu-system-x86_64 -name "cnb-lab-$ID-$name" -accel tcg \
             "${machine[@]}" -display none -nodefaults -serial "file:$STATE/vms/$name/serial.log" \
             -no-shutdown -S \
             -qmp "unix:$STATE/share/qmp/$name.qmp,server=on,wait=off" \
             -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
-            -device "virtio-net-pci,netdev=net0,mac=$vm_mac,bootindex=1" \
+            -device "$nic,netdev=net0,mac=$vm_mac,bootindex=1" \
             -drive "file=$STATE/vms/$name/disk.img,if=none,id=disk0,format=raw" \
             -device virtio-blk-pci,drive=disk0,bootindex=2 \
             -pidfile "$STATE/vms/$name/qemu.pid" -daemonize
