@@ -64,6 +64,8 @@ OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
 SHIM_SIGNED=/usr/lib/shim/shimx64.efi.signed
 # The monolithic signed GRUB (disk boot) reads $prefix/grub.cfg, its prefix being /EFI/debian on its own partition.
 GRUB_SIGNED=/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
+# The negative check: Debian's iPXE for UEFI is not signed, a Secure Boot VM must refuse it.
+UNSIGNED_EFI=/usr/lib/ipxe/ipxe.efi
 # The console image is the molecule base image plus every package the
 # console's roles install (their *_packages defaults) that it lacks: the
 # container has no route to a package archive, so the roles find them installed.
@@ -336,8 +338,8 @@ up() {
     local image debs vm name mac vm_mac firmware index=0 tap pid waited cache_lock file machine=() nic
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run make deps"
     command -v mcopy >/dev/null || die "mtools missing (the lab images' EFI system partition): run make deps"
-    for file in "$OVMF_CODE" "$OVMF_VARS" "$SHIM_SIGNED" "$GRUB_SIGNED"; do
-        [[ -f $file ]] || die "$file missing (packages ovmf, shim-signed, grub-efi-amd64-signed): run make deps"
+    for file in "$OVMF_CODE" "$OVMF_VARS" "$SHIM_SIGNED" "$GRUB_SIGNED" "$UNSIGNED_EFI"; do
+        [[ -f $file ]] || die "$file missing (packages ovmf, shim-signed, grub-efi-amd64-signed, ipxe): run make deps"
     done
     command -v radvd >/dev/null || die "radvd missing: run make deps"
     [[ -x $VENV/bin/ansible-playbook ]] || die "$VENV/bin/ansible-playbook missing: run make deps"
@@ -489,6 +491,37 @@ image() {  # image ID [args]: times the imaging run, keeps its log
     return "$rc"
 }
 
+# Secure Boot is enforced, not just reported: a VM with the UEFI nodes' firmware settings and a
+# disk whose EFI system partition holds only an unsigned loader (Debian's ipxe.efi as
+# EFI/BOOT/BOOTX64.EFI) must be refused by the firmware ("Access Denied" on its serial console).
+# No NIC: nothing leaves the VM. Takes seconds; the check reads unsigned/serial.log.
+unsigned_refusal() {  # unsigned_refusal ID
+    local id=$1 dir image waited=0
+    load_lab "$id"
+    dir=$STATE/vms/unsigned
+    image=$LAB_CACHE/images/unsigned-efi.img
+    if [[ ! -f $image ]]; then
+        python3 "$here/make_image.py" "$image" --banner "unsigned EFI loader" --size-mib 8 \
+            --esp-mib 4 --esp "$UNSIGNED_EFI=EFI/BOOT/BOOTX64.EFI" >/dev/null
+    fi
+    mkdir -p "$dir"
+    cp "$image" "$dir/disk.img"
+    cp "$OVMF_VARS" "$dir/OVMF_VARS.fd"
+    log "Secure Boot enforcement: offering an unsigned EFI loader ($UNSIGNED_EFI) to a Secure Boot VM"
+    nice -n 10 qemu-system-x86_64 -name "cnb-lab-$id-unsigned" -accel tcg -m "$LAB_UEFI_VM_MEMORY" \
+        -machine "q35,smm=on,graphics=off" -global "driver=cfi.pflash01,property=secure,value=on" \
+        -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+        -drive "if=pflash,format=raw,unit=1,file=$dir/OVMF_VARS.fd" \
+        -display none -nodefaults -nic none -serial "file:$dir/serial.log" \
+        -drive "file=$dir/disk.img,if=none,id=disk0,format=raw" -device virtio-blk-pci,drive=disk0,bootindex=1 \
+        -pidfile "$dir/qemu.pid" -daemonize
+    until grep -aq 'No bootable option\|Access Denied' "$dir/serial.log" 2>/dev/null || ((waited >= 120)); do
+        sleep 1
+        waited=$((waited + 1))
+    done
+    kill_ours "$dir/qemu.pid" "cnb-lab-$id-unsigned"
+}
+
 check() {  # check ID [PLAYBOOK_RC]
     local id=$1 rc=${2:-0} summary
     load_lab "$id"
@@ -562,6 +595,7 @@ case $command in
         fi
         rc=0
         image "$ID" "${args[@]}" || rc=$?
+        unsigned_refusal "$ID"
         check "$ID" "$rc"
         ;;
     console)

@@ -13,7 +13,8 @@ check   After a run: every node the console reported as imaged must have, on its
         pxelinux.cfg/ or grub/; every imaged node must boot its new disk (the image's boot sector,
         or on UEFI the signed shim and GRUB on its EFI system partition, prints a banner on the
         serial console); a UEFI node's ramdisk must have reported Secure Boot on, a BIOS node's
-        n/a; with --failure-case, exactly the broken nodes failed and the
+        n/a; with UEFI nodes, the Secure Boot VM offered an unsigned EFI loader must have refused it
+        ("Access Denied" on its console); with --failure-case, exactly the broken nodes failed and the
         playbook failed. Prints a table and writes the figures as JSON (--results).
 """
 
@@ -199,6 +200,21 @@ def check(args: argparse.Namespace) -> int:
     if leftovers:
         problems.append('left in pxelinux.cfg/ or grub/: %s' % ', '.join(sorted(leftovers)))
 
+    # Enforcement: the Secure Boot VM offered an unsigned EFI loader refused it (lab.sh unsigned_refusal).
+    unsigned_refused = None
+    if 'uefi' in firmwares.values():
+        try:
+            with open(os.path.join(state, 'vms', 'unsigned', 'serial.log'), 'rb') as handle:
+                console = handle.read().decode('ascii', 'replace')
+        except OSError:
+            console = ''
+        refusal = re.search(r'BdsDxe: failed to load Boot\d+ "[^"]*" from [^\r\n]*: Access Denied', console)
+        unsigned_refused = bool(refusal) and 'Welcome to' not in console
+        if unsigned_refused:
+            print('\nSecure Boot enforced: the firmware refused the unsigned EFI loader:\n  ' + refusal.group(0))
+        else:
+            problems.append('the Secure Boot VM did not refuse the unsigned EFI loader (no "Access Denied" on its console)')
+
     failed = sorted(node['name'] for node in nodes if node.get('result') != 'ok')
     if args.failure_case:
         if failed != broken:
@@ -244,7 +260,7 @@ def check(args: argparse.Namespace) -> int:
         span = round(finished - summary['started'], 1) if finished else None
     results = {
         'passed': not problems, 'problems': problems, 'failure_case': args.failure_case,
-        'playbook_rc': args.playbook_rc, 'wall_seconds': wall, 'transfer_seconds': transfer,
+        'playbook_rc': args.playbook_rc, 'unsigned_efi_refused': unsigned_refused, 'wall_seconds': wall, 'transfer_seconds': transfer,
         'node_imaging_seconds': imaging, 'reports_span_seconds': span, 'dhcpd_restarts': restarts,
         'nodes': rows,
     }

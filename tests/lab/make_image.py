@@ -103,6 +103,7 @@ def main() -> int:
     parser.add_argument('path')
     parser.add_argument('--banner', required=True, help='text the imaged node prints when it boots the disk')
     parser.add_argument('--size-mib', type=int, default=64)
+    parser.add_argument('--esp-mib', type=int, default=12, help='size of the EFI system partition')
     parser.add_argument('--esp', action='append', default=[], metavar='SRC=DEST',
                         help='put the file SRC on an EFI system partition as DEST (e.g. EFI/BOOT/BOOTX64.EFI)')
     args = parser.parse_args()
@@ -114,7 +115,7 @@ def main() -> int:
         if not sep or not source or not dest:
             parser.error('--esp wants SRC=DEST, got %r' % pair)
         esp.append((source, dest))
-    print(write_image(args.path, args.banner, args.size_mib << 20, esp))
+    print(write_image(args.path, args.banner, args.size_mib << 20, esp, args.esp_mib))
     return 0
 
 
