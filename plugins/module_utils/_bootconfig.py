@@ -82,6 +82,20 @@ GRUB_LOCAL_BOOT = ['  for loader in %s; do' % ' '.join(GRUB_LOCAL_LOADERS),
                    '  done',
                    '  exit 1']
 
+# The file name of each loader's dispatcher in its directory, and its text.
+DISPATCHERS = {'grub': ('grub.cfg', GRUB_DISPATCHER), 'ipxe': ('boot.ipxe', IPXE_DISPATCHER)}
+# The config every dispatcher falls back to when a node has no pointer.
+DISPATCHER_FALLBACK = 'default'
+
+
+def dispatcher(loader: str) -> tuple[str, str]:
+    """(file name, text) of ``loader``'s dispatcher; PXELINUX has none, it searches by itself."""
+    _pxe.get_loader(loader)
+    if loader not in DISPATCHERS:
+        raise PxeError('loader %s has no dispatcher: PXELINUX asks for its per-node files itself' % loader)
+    return DISPATCHERS[loader]
+
+
 # Label names become GRUB menu ids and iPXE goto labels.
 _LABEL_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.+-]*\Z')
 # Words GRUB reads literally without quotes; anything else is single-quoted (no expansion inside).

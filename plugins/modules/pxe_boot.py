@@ -26,7 +26,9 @@ description:
     searches C(grub.cfg-01-<mac>) first. So C(grub/grub.cfg) is a small dispatcher - it turns
     C($net_default_mac) (C(52:54:00:12:34:56)) into the dashed form with C(regexp) and sources
     C(grub.cfg-01-<mac>), else C(grub.cfg-$net_default_ip), else C(default). iPXE's dispatcher
-    C(ipxe/boot.ipxe) runs C(chain ${mac:hexhyp}.ipxe || chain ${ip}.ipxe || chain default)."
+    C(ipxe/boot.ipxe) runs C(chain ${mac:hexhyp}.ipxe || chain ${ip}.ipxe || chain default). Both dispatchers
+    are written by M(cluster.netboot.pxe_config) with O(cluster.netboot.pxe_config#module:dispatcher=true)
+    (the C(tftp_server) role does it)."
   - With O(state=absent) the pointers are removed and the nodes fall back to C(pxelinux.cfg/default)
     (C(grub/default), C(ipxe/default) through the dispatchers).
   - The whole node list is handled in one pass, one C(readlink) per pointer; 10,000 nodes is normal input.

@@ -71,8 +71,22 @@ options:
       - The config's file name inside C(pxelinux.cfg/) (or the O(loader)'s directory), for example
         V(orbit-2.0.0) or V(default).
       - A plain file name; C(/), C(..) and a leading C(.) are refused.
+      - Required unless O(dispatcher=true).
     type: str
-    required: true
+  dispatcher:
+    description:
+      - Write the O(loader)'s fixed dispatcher instead of a config - C(grub/grub.cfg), which Debian's signed
+        network GRUB sources and which sources the node's C(grub.cfg-01-<mac>), else C(grub.cfg-<IP>), else
+        C(default); or C(ipxe/boot.ipxe), the script DHCP hands iPXE clients, which chains C(<mac>.ipxe), else
+        C(<IP>.ipxe), else C(default). The per-node names are those M(cluster.netboot.pxe_boot) writes.
+      - Takes none of O(name), O(default), O(labels) and the other options of a config. V(pxelinux) has no
+        dispatcher (PXELINUX asks for its per-node files itself).
+      - With O(validate_files=true), the loader's C(default) config must exist first (write it with
+        O(name=default)), since the dispatcher falls back to it.
+      - O(state=absent) removes the dispatcher.
+    type: bool
+    default: false
+    version_added: 0.2.0
   state:
     description:
       - V(present) writes the config, V(absent) removes it.
@@ -84,7 +98,7 @@ options:
   default:
     description:
       - The label PXELINUX boots (C(DEFAULT)); must be one of O(labels[].name).
-      - Required when O(state=present).
+      - Required when O(state=present) (unless O(dispatcher=true)).
     type: str
   prompt:
     description:
@@ -114,7 +128,7 @@ options:
     type: str
   labels:
     description:
-      - The boot entries, in order. Required when O(state=present).
+      - The boot entries, in order. Required when O(state=present) (unless O(dispatcher=true)).
     type: list
     elements: dict
     suboptions:
@@ -201,6 +215,12 @@ EXAMPLES = r'''
     labels: [{name: harddisk, localboot: 0}]
   loop: [grub, ipxe]
 
+- name: The dispatchers that pick each GRUB and iPXE node's own config (after the defaults above)
+  cluster.netboot.pxe_config:
+    loader: "{{ item }}"
+    dispatcher: true
+  loop: [grub, ipxe]
+
 - name: Retire a config that no node points at any more
   cluster.netboot.pxe_config:
     name: orbit-1.9.0
@@ -227,6 +247,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cluster.netboot.plugins.module_utils import _bootconfig, _files, _pxe
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
+# The boot spec's options: a dispatcher takes none of them.
+SPEC_OPTIONS = ('name', 'default', 'prompt', 'timeout', 'serial', 'display', 'ui', 'menu_title', 'labels')
 LABEL_OPTIONS = dict(
     name=dict(type='str', required=True),
     kernel=dict(type='str'),
@@ -245,6 +267,25 @@ def describe(current: _pxe.ConfigFileState) -> bytes | None:
     return current.content
 
 
+def config_name(params: dict) -> str:
+    """The file name to write: the loader's dispatcher, or a checked O(name) with what a config needs."""
+    loader = params['loader']
+    if params['dispatcher']:
+        name = _bootconfig.dispatcher(loader)[0]
+        given = [option for option in SPEC_OPTIONS if params[option] is not None]
+        if given:
+            raise _pxe.PxeError('dispatcher: true writes the fixed %s/%s and takes none of %s (got %s)'
+                                % (_pxe.get_loader(loader).directory, name, ', '.join(SPEC_OPTIONS), ', '.join(given)))
+        return name
+    if params['name'] is None:
+        raise _pxe.PxeError('name is required unless dispatcher is true')
+    if params['state'] == 'present':
+        missing = [option for option in ('default', 'labels') if params[option] is None]
+        if missing:
+            raise _pxe.PxeError('state is present but all of the following are missing: %s' % ', '.join(missing))
+    return _pxe.check_config_name(params['name'], loader)
+
+
 def ensure_present(module: AnsibleModule, root: str, path: str) -> dict:
     params = module.params
     config = _pxe.parse_config(
@@ -253,14 +294,28 @@ def ensure_present(module: AnsibleModule, root: str, path: str) -> dict:
     _bootconfig.check_config(config, params['loader'])
     if params['validate_files']:
         _pxe.check_files(root, config)
-    text = _bootconfig.render(config, params['loader'])
-    content = text.encode('utf-8')
+    return write_config(module, path, _bootconfig.render(config, params['loader']))
+
+
+def ensure_dispatcher(module: AnsibleModule, root: str, path: str) -> dict:
+    """The loader's fixed dispatcher; the config it falls back to must be there first."""
+    fallback = os.path.join(os.path.dirname(path), _bootconfig.DISPATCHER_FALLBACK)
+    if module.params['validate_files'] and not os.path.isfile(fallback):
+        raise _pxe.PxeError('%s is missing: the dispatcher sources it for nodes without a pointer, so write it first '
+                            '(pxe_config name: %s, loader: %s)'
+                            % (os.path.relpath(fallback, root), _bootconfig.DISPATCHER_FALLBACK, module.params['loader']))
+    return write_config(module, path, _bootconfig.dispatcher(module.params['loader'])[1])
+
+
+def write_config(module: AnsibleModule, path: str, text: str) -> dict:
+    """Replace the file at ``path`` with ``text`` unless it already is that (content and mode)."""
     current = _pxe.config_file_state(path)
     if current.kind == 'other':
         raise _pxe.PxeError('%s exists and is not a regular file' % path)
-    if current.kind == 'symlink' and not params['force']:
+    if current.kind == 'symlink' and not module.params['force']:
         raise _pxe.PxeError('%s is a symlink to %s (a node pointer or an alias); set force: true to replace it '
                             'with this config' % (path, current.link))
+    content = text.encode('utf-8')
     changed = current.kind != 'file' or current.content != content or current.mode != _pxe.CONFIG_MODE
     if changed and not module.check_mode:
         if not os.path.isdir(os.path.dirname(path)):
@@ -290,7 +345,8 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             tftp_root=dict(type='path', default='/srv/tftp'),
-            name=dict(type='str', required=True),
+            name=dict(type='str'),
+            dispatcher=dict(type='bool', default=False),
             loader=dict(type='str', choices=list(_bootconfig.LOADER_NAMES), default='pxelinux'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             default=dict(type='str'),
@@ -304,19 +360,20 @@ def main() -> None:
             validate_files=dict(type='bool', default=True),
             force=dict(type='bool', default=False),
         ),
-        required_if=[('state', 'present', ('default', 'labels'))],
         supports_check_mode=True,
     )
     try:
         root = _pxe.check_tftp_root(module.params['tftp_root'])
         loader = module.params['loader']
-        name = _pxe.check_config_name(module.params['name'], loader)
+        name = config_name(module.params)
         # Same lock as pxe_boot: a config is not removed while nodes are being pointed at it.
         with _files.locked_directory(root) as locked_since:
             path = os.path.join(_pxe.check_config_dir(root, loader), name)
             if not module.check_mode:
                 _pxe.remove_leftovers(root, locked_since, loader)
-            if module.params['state'] == 'present':
+            if module.params['state'] == 'present' and module.params['dispatcher']:
+                result = ensure_dispatcher(module, root, path)
+            elif module.params['state'] == 'present':
                 result = ensure_present(module, root, path)
             else:
                 result = ensure_absent(module, root, path, name)

@@ -76,3 +76,23 @@ class RenewingClient:
         if not self.log.exists():
             return []
         return [tuple((line.split(' ', 1) + [''])[:2]) for line in self.log.read_text().splitlines()]
+
+
+# What firmware puts in its DISCOVER (udhcpc -x): client architecture (option 93, RFC 4578)
+# and iPXE's user class (option 77, the bytes "iPXE").
+ARCH_BIOS = ('-x', '0x5d:0000')
+ARCH_UEFI_X64 = ('-x', '0x5d:0007')
+ARCH_UEFI_X64_BC = ('-x', '0x5d:0009')
+ARCH_UEFI_X64_HTTP = ('-x', '0x5d:0010')
+USER_CLASS_IPXE = ('-x', '0x4d:' + b'iPXE'.hex())
+# A TFTP root as the tftp_server role lays it out, as far as DHCP hands it out.
+BOOT_FILES = ('pxelinux.0', 'shimx64.efi', 'grubx64.efi', 'ipxe.efi', 'undionly.kpxe', 'ipxe/boot.ipxe')
+
+
+def boot_root(directory: Path) -> Path:
+    """A stand-in TFTP root holding ``BOOT_FILES``, for the DHCP roles' boot file check."""
+    root = directory / 'tftp'
+    for name in BOOT_FILES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b'%s stand-in\n' % name.encode())
+    return root

@@ -18,7 +18,7 @@ import os
 import pytest
 
 import netns
-from dhcp_client import ask
+from dhcp_client import ARCH_BIOS, ARCH_UEFI_X64, ARCH_UEFI_X64_BC, ARCH_UEFI_X64_HTTP, USER_CLASS_IPXE, ask, boot_root
 
 DHCPD = '/usr/sbin/dhcpd'
 SERVER_IP = '10.18.0.1'
@@ -66,9 +66,9 @@ def lab(netns_factory, processes, tmp_path, require_programs):
             processes.stop(self.daemon)
             self.start_dhcpd()
 
-        def ask(self, mac):
+        def ask(self, mac, extra=()):
             """One DHCP exchange from the client namespace with ``mac``; the bound env, or None."""
-            return ask(client, client_if, mac, tmp_path)
+            return ask(client, client_if, mac, tmp_path, extra)
 
     return Lab()
 
@@ -182,3 +182,91 @@ def test_check_mode_reports_without_writing(lab, run_playbook):
     assert not result.failed, result
     assert result.task('Bind').changed and result.task('Bind')['added'] == ['node1-2']
     assert sorted(os.listdir(lab.hosts_path.parent)) == ['dhcpd.conf']
+
+
+ODD = {'name': 'odd1', 'mac': '02:00:0d:0a:12:40', 'ip': '10.18.1.40', 'filename': 'ipxe.efi'}
+
+
+def role_play(lab, tftp_root, **overrides):
+    """The dhcp_server role's ISC steps as main.yml runs them (boot file check, then dhcpd.conf, dhcpd -t, hosts)."""
+    values = dict(
+        dhcp_server_interfaces=['cnb0'], dhcp_server_config_path=str(lab.config_path),
+        dhcp_server_hosts_path=str(lab.hosts_path), dhcp_server_defaults_path=str(lab.config_path.parent / 'default'),
+        dhcp_server_pid_file=str(lab.config_path.parent / 'dhcpd.pid'), dhcp_server_dhcpd_path=DHCPD,
+        dhcp_server_next_server=SERVER_IP, dhcp_server_tftp_root=str(tftp_root), dhcp_server_hosts_group='none',
+        dhcp_server_subnets=[{'subnet': '10.18.0.0', 'netmask': '255.255.0.0',
+                              'ranges': [{'start': POOL[0], 'end': POOL[1]}]}])
+    values.update(overrides)
+    tasks = [{'name': 'Check boot files',
+              'ansible.builtin.include_role': {'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'boot_files'}},
+             {'name': 'Configure dhcpd',
+              'ansible.builtin.include_role': {'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'isc'}},
+             # The role's restart handler acts on this host's service; the lab runs dhcpd itself.
+             # end_play ends the play before notified handlers run.
+             {'name': 'No handlers', 'ansible.builtin.meta': 'end_play'}]
+    return [{'hosts': 'localhost', 'gather_facts': False, 'name': 'dhcp_server', 'vars': values, 'tasks': tasks}]
+
+
+def boot_file(lab, mac, extra):
+    lease = lab.ask(mac, extra)
+    assert lease is not None, lab.daemon.log()
+    return lease.get('boot_file')
+
+
+def test_the_role_hands_each_firmware_its_loader(lab, run_playbook, tmp_path):
+    """Option 93 picks PXELINUX or shim, user class iPXE the script, a host's own filename wins over all."""
+    root = boot_root(tmp_path)
+    result = run_playbook(role_play(lab, root, dhcp_server_ipxe_filename='ipxe/boot.ipxe',
+                                    dhcp_server_uefi_http_url='http://10.18.0.1/shimx64.efi',
+                                    dhcp_server_hosts=[NODE2, ODD]))
+    assert not result.failed, result
+    lab.start_dhcpd()
+    assert boot_file(lab, NODE2['mac'], ()) == 'pxelinux.0'
+    assert boot_file(lab, NODE2['mac'], ARCH_BIOS) == 'pxelinux.0'
+    assert boot_file(lab, NODE2['mac'], ARCH_UEFI_X64) == 'shimx64.efi'
+    assert boot_file(lab, NODE2['mac'], ARCH_UEFI_X64_BC) == 'shimx64.efi'
+    assert boot_file(lab, NODE2['mac'], ARCH_UEFI_X64_HTTP) == 'http://10.18.0.1/shimx64.efi'
+    assert boot_file(lab, NODE2['mac'], USER_CLASS_IPXE + ARCH_UEFI_X64) == 'ipxe/boot.ipxe'
+    assert boot_file(lab, NODE2['mac'], USER_CLASS_IPXE + ARCH_BIOS) == 'ipxe/boot.ipxe'
+    # A node without a binding is booted by firmware too.
+    assert boot_file(lab, STRANGER_MAC, ARCH_UEFI_X64) == 'shimx64.efi'
+    for extra in ((), ARCH_UEFI_X64, USER_CLASS_IPXE):
+        assert boot_file(lab, ODD['mac'], extra) == 'ipxe.efi'
+
+
+def test_the_role_default_keeps_ipxe_roms_on_pxelinux(lab, run_playbook, tmp_path):
+    """Without dhcp_server_ipxe_filename a BIOS node with an iPXE ROM still gets pxelinux.0."""
+    result = run_playbook(role_play(lab, boot_root(tmp_path), dhcp_server_hosts=[NODE2]))
+    assert not result.failed, result
+    lab.start_dhcpd()
+    assert boot_file(lab, NODE2['mac'], USER_CLASS_IPXE + ARCH_BIOS) == 'pxelinux.0'
+    assert boot_file(lab, NODE2['mac'], USER_CLASS_IPXE + ARCH_UEFI_X64) == 'shimx64.efi'
+
+
+@pytest.mark.parametrize('overrides, missing', [
+    ({'dhcp_server_uefi_filename': 'efi64/syslinux.efi'}, 'efi64/syslinux.efi'),
+    ({'dhcp_server_ipxe_filename': 'ipxe/nothere.ipxe'}, 'ipxe/nothere.ipxe'),
+    ({'dhcp_server_hosts': [dict(ODD, filename='odd/loader.efi')]}, 'odd/loader.efi'),
+    ({'dhcp_server_bios_filename': '../pxelinux.0'}, '../pxelinux.0'),
+    ({'dhcp_server_bios_filename': 'ipxe'}, 'ipxe'),
+])
+def test_a_boot_file_not_in_the_tftp_root_fails_the_role_and_changes_nothing(
+        lab, run_playbook, tmp_path, tree_digest, overrides, missing):
+    root = boot_root(tmp_path)
+    assert not run_playbook(role_play(lab, root, dhcp_server_hosts=[NODE2])).failed
+    before = tree_digest(lab.config_path.parent)
+    result = run_playbook(role_play(lab, root, **overrides))
+    assert result.failed
+    message = result.task('cluster.netboot.dhcp_server : Refuse boot files that are not in the TFTP root')['msg']
+    assert 'would hand out %s, which is not a file in the TFTP root %s' % (missing, root) in message, message
+    assert 'Nothing was changed' in message
+    assert tree_digest(lab.config_path.parent) == before
+
+
+def test_a_symlink_out_of_the_tftp_root_is_no_boot_file(lab, run_playbook, tmp_path):
+    root = boot_root(tmp_path)
+    (root / 'outside.efi').symlink_to('/etc/hostname')
+    (root / 'inside.efi').symlink_to(root / 'shimx64.efi')
+    result = run_playbook(role_play(lab, root, dhcp_server_uefi_filename='outside.efi'))
+    assert result.failed and 'would hand out outside.efi,' in str(result)
+    assert not run_playbook(role_play(lab, root, dhcp_server_uefi_filename='inside.efi')).failed

@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 import netns
-from dhcp_client import RenewingClient, ask
+from dhcp_client import (ARCH_BIOS, ARCH_UEFI_X64, ARCH_UEFI_X64_BC, ARCH_UEFI_X64_HTTP, USER_CLASS_IPXE, RenewingClient,
+                         ask, boot_root)
 
 KEA = '/usr/sbin/kea-dhcp4'
 DHCPD = '/usr/sbin/dhcpd'
@@ -61,8 +62,9 @@ def kea_lab(netns_factory, processes, tmp_path, run_playbook, require_programs):
             server.ip('addr', 'flush', 'dev', bridge)
             server.ip('addr', 'add', cidr, 'brd', '+', 'dev', bridge)
 
-        def render(self, subnet='10.18.0.0', netmask='255.255.0.0', pool=('10.18.200.1', '10.18.200.50'), **overrides):
-            """The dhcp_server role's Kea tasks (config, kea-dhcp4 -t, kea_host) with lab values; the result."""
+        def render(self, subnet='10.18.0.0', netmask='255.255.0.0', pool=('10.18.200.1', '10.18.200.50'),
+                   expect_failure=False, **overrides):
+            """The dhcp_server role's Kea tasks (boot file check with a TFTP root, config, kea-dhcp4 -t, kea_host)."""
             values = dict(
                 dhcp_server_backend='kea', dhcp_server_interfaces=['*'],
                 dhcp_server_config_path=str(self.config_path), dhcp_server_hosts_path=str(self.hosts_path),
@@ -73,10 +75,14 @@ def kea_lab(netns_factory, processes, tmp_path, run_playbook, require_programs):
                                       'ranges': [{'start': pool[0], 'end': pool[1]}]}])
             values.update(overrides)
             # The service tasks of main.yml need systemd: the lab runs kea-dhcp4 itself.
-            result = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'name': 'Kea', 'tasks': [
-                {'name': 'Configure Kea', 'ansible.builtin.include_role': {
-                    'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'kea'}}]}], extravars=values)
-            assert not result.failed, result
+            tasks = [{'name': 'Configure Kea', 'ansible.builtin.include_role': {
+                'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'kea'}}]
+            if values.get('dhcp_server_tftp_root'):
+                tasks.insert(0, {'name': 'Check boot files', 'ansible.builtin.include_role': {
+                    'name': 'cluster.netboot.dhcp_server', 'tasks_from': 'boot_files'}})
+            result = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'name': 'Kea', 'tasks': tasks}],
+                                  extravars=values)
+            assert result.failed == expect_failure, result
             return result
 
         def start(self):
@@ -134,7 +140,7 @@ def test_a_node_gets_exactly_its_reservation_and_bad_calls_change_nothing(kea_la
     assert _lease(kea_lab.ask(NODE2['mac'])) == ('10.18.1.18', 'node1-2', SERVER_IP, 'pxelinux.0'), kea_lab.daemon.log()
     assert _lease(kea_lab.ask('02:00:0d:0a:12:35')) == ('10.18.1.19', 'node1-3.sb8', '10.18.0.9', 'efi64/grubx64.efi')
     # Boot file by client architecture (option 93): an x86-64 UEFI client gets the UEFI loader.
-    assert _lease(kea_lab.ask(NODE2['mac'], extra=('-x', '0x5d:0007')))[3] == 'efi64/syslinux.efi'
+    assert _lease(kea_lab.ask(NODE2['mac'], extra=('-x', '0x5d:0007')))[3] == 'shimx64.efi'
     # An unknown MAC gets a pool address.
     stranger = kea_lab.ask(STRANGER_MAC)
     assert stranger is not None and stranger['ip'].startswith('10.18.200.'), stranger
@@ -292,3 +298,48 @@ def test_the_role_reloads_kea_once_per_play_and_not_at_all_when_nothing_changed(
     assert kea_lab.daemon.log().count("Received command 'config-reload'") == 2
     assert kea_lab.daemon.pid == pid and kea_lab.daemon.running()
     assert kea_lab.ask(NODE2['mac'])['siaddr'] == SERVER_IP
+
+
+ODD = {'name': 'odd1', 'mac': '02:00:0d:0a:12:40', 'ip': '10.18.1.40', 'filename': 'ipxe.efi'}
+
+
+def test_the_role_hands_each_firmware_its_loader(kea_lab, tmp_path):
+    """Option 93 picks PXELINUX or shim, user class iPXE the script, a reservation's own file wins over all."""
+    kea_lab.render(dhcp_server_tftp_root=str(boot_root(tmp_path)), dhcp_server_ipxe_filename='ipxe/boot.ipxe',
+                   dhcp_server_uefi_http_url='http://10.18.0.1/shimx64.efi', dhcp_server_hosts=[NODE2, ODD])
+    kea_lab.start()
+
+    def boot_file(mac, extra):
+        lease = kea_lab.ask(mac, extra)
+        assert lease is not None, kea_lab.daemon.log()
+        return lease.get('boot_file')
+
+    assert boot_file(NODE2['mac'], ()) == 'pxelinux.0'
+    assert boot_file(NODE2['mac'], ARCH_BIOS) == 'pxelinux.0'
+    assert boot_file(NODE2['mac'], ARCH_UEFI_X64) == 'shimx64.efi'
+    assert boot_file(NODE2['mac'], ARCH_UEFI_X64_BC) == 'shimx64.efi'
+    assert boot_file(NODE2['mac'], ARCH_UEFI_X64_HTTP) == 'http://10.18.0.1/shimx64.efi'
+    assert boot_file(NODE2['mac'], USER_CLASS_IPXE + ARCH_UEFI_X64) == 'ipxe/boot.ipxe'
+    assert boot_file(NODE2['mac'], USER_CLASS_IPXE + ARCH_BIOS) == 'ipxe/boot.ipxe'
+    assert boot_file(STRANGER_MAC, ARCH_UEFI_X64) == 'shimx64.efi'
+    for extra in ((), ARCH_UEFI_X64, USER_CLASS_IPXE):
+        assert boot_file(ODD['mac'], extra) == 'ipxe.efi'
+
+
+def test_the_role_default_keeps_ipxe_roms_on_pxelinux(kea_lab):
+    kea_lab.render(dhcp_server_hosts=[NODE2])
+    kea_lab.start()
+    assert kea_lab.ask(NODE2['mac'], USER_CLASS_IPXE + ARCH_BIOS)['boot_file'] == 'pxelinux.0'
+    assert kea_lab.ask(NODE2['mac'], USER_CLASS_IPXE + ARCH_UEFI_X64)['boot_file'] == 'shimx64.efi'
+
+
+def test_a_boot_file_not_in_the_tftp_root_fails_the_role_and_changes_nothing(kea_lab, tmp_path, tree_digest):
+    root = boot_root(tmp_path)
+    kea_lab.render(dhcp_server_tftp_root=str(root), dhcp_server_hosts=[NODE2])
+    before = tree_digest(kea_lab.config_path.parent)
+    for overrides, missing in (({'dhcp_server_uefi_filename': 'efi64/syslinux.efi'}, 'efi64/syslinux.efi'),
+                               ({'dhcp_server_hosts': [dict(ODD, filename='odd/loader.efi')]}, 'odd/loader.efi')):
+        result = kea_lab.render(dhcp_server_tftp_root=str(root), expect_failure=True, **overrides)
+        message = result.task('cluster.netboot.dhcp_server : Refuse boot files that are not in the TFTP root')['msg']
+        assert 'would hand out %s, which is not a file in the TFTP root' % missing in message, message
+        assert tree_digest(kea_lab.config_path.parent) == before

@@ -319,3 +319,58 @@ def test_grub_pointer_failure_leaves_every_loader_byte_identical(lab, run_playbo
     assert tree_digest(lab.tftp_root) == before
     assert lab.fetch('pxelinux.cfg/0A4D000A') == lab.config('imaging')
     assert lab.fetch('ipxe/10.77.0.10.ipxe') is None
+
+
+SIGNED = {'shimx64.efi': '/usr/lib/shim/shimx64.efi.signed',
+          'grubx64.efi': '/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed'}
+IPXE = {'ipxe.efi': '/usr/lib/ipxe/ipxe.efi', 'undionly.kpxe': '/usr/lib/ipxe/undionly.kpxe'}
+
+
+def layout_play(lab, **values):
+    """The tftp_server role's layout of the TFTP root (no packages, no service: the lab runs in.tftpd)."""
+    return [{'name': 'Layout', 'hosts': 'localhost', 'gather_facts': False,
+             'vars': dict({'tftp_server_root': str(lab.tftp_root)}, **values),
+             'tasks': [{'name': 'Lay out', 'ansible.builtin.include_role': {
+                 'name': 'cluster.netboot.tftp_server', 'tasks_from': 'layout'}}]}]
+
+
+@pytest.fixture
+def signed_binaries():
+    missing = [path for path in list(SIGNED.values()) + list(IPXE.values()) if not os.path.exists(path)]
+    if missing:
+        pytest.skip('NOT TESTED: %s missing (shim-signed, grub-efi-amd64-signed, ipxe; run `make deps`)'
+                    % ', '.join(missing))
+
+
+def test_tftp_server_layout_serves_shim_grub_ipxe_and_dispatchers(lab, run_playbook, signed_binaries):
+    """What a Secure Boot node (shim, then grubx64.efi, then grub/grub.cfg) and an iPXE node fetch, by TFTP."""
+    result = run_playbook(layout_play(lab))
+    assert not result.failed, result
+    for name, source in list(SIGNED.items()) + list(IPXE.items()):
+        with open(source, 'rb') as installed:
+            assert lab.fetch(name) == installed.read(), name
+        assert not (lab.tftp_root / name).is_symlink()
+    grub_cfg = lab.fetch('/grub/grub.cfg')
+    assert b'source "$prefix/grub.cfg-01-$m1-$m2-$m3-$m4-$m5-$m6"' in grub_cfg
+    assert grub_cfg == (lab.tftp_root / 'grub' / 'grub.cfg').read_bytes()
+    assert lab.fetch('ipxe/boot.ipxe').startswith(b'#!ipxe\n# Managed') and b'${mac:hexhyp}.ipxe' in lab.fetch('ipxe/boot.ipxe')
+    # The dispatchers' fallback: back to the firmware's boot order (the disk).
+    assert b'  exit\n' in lab.fetch('/grub/default') and b'\nexit\n' in lab.fetch('ipxe/default')
+    assert b'LOCALBOOT 0' in lab.fetch('pxelinux.cfg/default')
+    assert lab.fetch('pxelinux.0') is not None and lab.fetch('efi64/syslinux.efi') is not None
+    again = run_playbook(layout_play(lab))
+    assert not again.failed and not again.changed, again.changed_tasks
+
+
+@pytest.mark.parametrize('values, missing', [
+    ({'tftp_server_grub': '/nonexistent/grubnetx64.efi.signed'}, '/nonexistent/grubnetx64.efi.signed'),
+    ({'tftp_server_ipxe_files': ['/nonexistent/ipxe.efi']}, '/nonexistent/ipxe.efi'),
+])
+def test_tftp_server_layout_with_a_loader_missing_changes_nothing(
+        lab, run_playbook, tree_digest, signed_binaries, values, missing):
+    before = tree_digest(lab.tftp_root)
+    result = run_playbook(layout_play(lab, **values))
+    assert result.failed
+    message = result.task('cluster.netboot.tftp_server : Refuse to lay out a tree with a boot loader missing')['msg']
+    assert 'not installed on localhost: %s' % missing in message and 'nothing in' in message
+    assert tree_digest(lab.tftp_root) == before

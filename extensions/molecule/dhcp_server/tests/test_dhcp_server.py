@@ -29,7 +29,8 @@ def test_configuration_is_valid(host):
 def test_configuration_content(host):
     config = host.file('/etc/dhcp/dhcpd.conf').content_string
     for line in ('authoritative;', 'use-host-decl-names on;', 'option arch code 93 = unsigned integer 16;',
-                 'if option arch = 00:07 or option arch = 00:09 {', '  filename "efi64/syslinux.efi";',
+                 'if exists user-class and option user-class = "iPXE" {', '  filename "ipxe/boot.ipxe";',
+                 '} elsif option arch = 00:07 or option arch = 00:09 {', '  filename "shimx64.efi";',
                  '  filename "pxelinux.0";', 'subnet 10.18.0.0 netmask 255.255.0.0 {',
                  '  range 10.18.200.1 10.18.200.99;', '  option routers 10.18.0.1;', '  next-server 10.18.0.1;',
                  'include "%s";' % HOSTS):
@@ -40,7 +41,7 @@ def test_configuration_content(host):
 def test_host_entries_from_the_inventory(host):
     lines = host.file(HOSTS).content_string.splitlines()
     assert 'host node1-2 { hardware ethernet 00:0d:b9:0a:12:34; fixed-address 10.18.1.18; }' in lines
-    assert 'host node1-3 { hardware ethernet 00:0d:b9:0a:12:35; fixed-address 10.18.1.19; }' in lines
+    assert 'host node1-3 { hardware ethernet 00:0d:b9:0a:12:35; fixed-address 10.18.1.19; filename "ipxe.efi"; }' in lines
     assert ('host spare1 { hardware ethernet 02:00:00:00:00:01; fixed-address 10.18.1.250; '
             'filename "efi64/syslinux.efi"; }') in lines
     assert len([line for line in lines if line.startswith('host ')]) == 3

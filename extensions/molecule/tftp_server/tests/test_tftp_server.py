@@ -35,7 +35,8 @@ def tftp_get(host, remote):
 
 
 def test_packages_installed(host):
-    for package in ('tftpd-hpa', 'pxelinux', 'syslinux-common', 'syslinux-efi'):
+    for package in ('tftpd-hpa', 'pxelinux', 'syslinux-common', 'syslinux-efi', 'shim-signed',
+                    'grub-efi-amd64-signed', 'ipxe'):
         assert host.package(package).is_installed
 
 
@@ -81,9 +82,33 @@ def test_missing_file_is_refused(host):
     ('efi64/syslinux.efi', '/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi'),
     ('efi64/ldlinux.e64', '/usr/lib/syslinux/modules/efi64/ldlinux.e64'),
     ('efi64/menu.c32', '/usr/lib/syslinux/modules/efi64/menu.c32'),
+    ('shimx64.efi', '/usr/lib/shim/shimx64.efi.signed'),
+    ('grubx64.efi', '/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed'),
+    ('ipxe.efi', '/usr/lib/ipxe/ipxe.efi'),
+    ('undionly.kpxe', '/usr/lib/ipxe/undionly.kpxe'),
 ])
 def test_boot_loaders_are_served(host, remote, source):
     assert tftp_get(host, remote) == host.file(source).content
+    # Copies: tftpd --secure cannot follow a link out of its root.
+    assert not host.file(ROOT + '/' + remote).is_symlink
+
+
+def test_grub_and_ipxe_dispatchers_and_defaults_are_served(host):
+    grub = tftp_get(host, '/grub/grub.cfg')
+    assert b'source "$prefix/grub.cfg-01-$m1-$m2-$m3-$m4-$m5-$m6"' in grub and b'source "$prefix/default"' in grub
+    assert b'  exit\n' in tftp_get(host, '/grub/default') and b'serial --unit=0 --speed=115200' in tftp_get(host, '/grub/default')
+    ipxe = tftp_get(host, 'ipxe/boot.ipxe')
+    assert ipxe.startswith(b'#!ipxe\n') and b'chain --autofree ${mac:hexhyp}.ipxe' in ipxe
+    assert b'\nexit\n' in tftp_get(host, 'ipxe/default')
+
+
+@pytest.mark.parametrize('pointer', ['grub/grub.cfg-01-00-0d-b9-0a-12-34', 'grub/grub.cfg-10.18.1.18',
+                                     'ipxe/00-0d-b9-0a-12-34.ipxe', 'ipxe/10.18.1.18.ipxe'])
+def test_grub_and_ipxe_pointers_serve_their_imaging_config(host, pointer):
+    loader = pointer.split('/')[0]
+    imaging = host.file('%s/%s/imaging' % (ROOT, loader)).content
+    assert b'/vmlinuz-imaging' in imaging
+    assert tftp_get(host, pointer) == imaging
 
 
 def test_uefi_directory_sees_the_same_pxelinux_cfg(host):

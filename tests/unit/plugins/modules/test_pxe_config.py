@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.cluster.netboot.plugins.module_utils import _bootconfig as bootconfig
 from ansible_collections.cluster.netboot.plugins.modules import pxe_config
 from ansible_collections.cluster.netboot.tests.unit.plugins.module_utils.test__files import age, kill_hard, start_stuck_writer
 from ansible_collections.cluster.netboot.tests.unit.plugins.modules.utils import run_module, tree_digest
@@ -256,3 +257,56 @@ def test_grub_and_ipxe_bad_input_changes_nothing(root, loader, extra, message):
     assert ended.failed
     assert message in ended.result['msg']
     assert tree_digest(root) == before
+
+
+def write_default(root, loader):
+    """What the tftp_server role writes before the dispatcher: the config nodes without a pointer boot."""
+    args = {'tftp_root': str(root), 'name': 'default', 'loader': loader, 'default': 'harddisk',
+            'labels': [{'name': 'harddisk', 'localboot': 0}]}
+    assert not run_module(pxe_config.main, args).failed
+
+
+@pytest.mark.parametrize('loader, name, text', [
+    ('grub', 'grub.cfg', bootconfig.GRUB_DISPATCHER),
+    ('ipxe', 'boot.ipxe', bootconfig.IPXE_DISPATCHER),
+])
+def test_dispatcher_is_written_idempotently_with_check_and_diff(root, loader, name, text):
+    write_default(root, loader)
+    args = {'tftp_root': str(root), 'loader': loader, 'dispatcher': True}
+    before = tree_digest(root)
+    checked = run_module(pxe_config.main, args, check_mode=True, diff=True)
+    assert not checked.failed and checked.result['changed'], checked.result
+    assert checked.result['diff']['after'] == text and tree_digest(root) == before
+    ended = run_module(pxe_config.main, args)
+    path = root / loader / name
+    assert not ended.failed and ended.result['changed'] and ended.result['path'] == str(path)
+    assert path.read_text() == text and path.stat().st_mode & 0o777 == 0o644
+    assert not run_module(pxe_config.main, args).result['changed']
+    removed = run_module(pxe_config.main, dict(args, state='absent'))
+    assert removed.result['changed'] and not path.exists() and (root / loader / 'default').exists()
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'loader': 'pxelinux'}, 'PXELINUX asks for its per-node files itself'),
+    ({'name': 'grub.cfg'}, 'takes none of name, default'),
+    ({'default': 'harddisk', 'labels': [{'name': 'harddisk', 'localboot': 0}]}, '(got default, labels)'),
+    ({'loader': 'ipxe'}, 'ipxe/default'),
+    ({}, 'grub/default'),
+])
+def test_dispatcher_bad_input_changes_nothing(root, extra, message):
+    """Options the fixed dispatcher does not take, or no default config for it to fall back to."""
+    before = tree_digest(root)
+    ended = run_module(pxe_config.main, dict({'tftp_root': str(root), 'loader': 'grub', 'dispatcher': True}, **extra))
+    assert ended.failed and message in ended.result['msg'], ended.result
+    assert tree_digest(root) == before
+
+
+def test_dispatcher_without_default_when_file_checks_are_off(root):
+    ended = run_module(pxe_config.main, {'tftp_root': str(root), 'loader': 'grub', 'dispatcher': True,
+                                         'validate_files': False})
+    assert not ended.failed and (root / 'grub' / 'grub.cfg').read_text() == bootconfig.GRUB_DISPATCHER
+
+
+def test_name_is_required_without_dispatcher(root):
+    ended = run_module(pxe_config.main, {'tftp_root': str(root), 'default': 'x', 'labels': LABELS})
+    assert ended.failed and 'name' in ended.result['msg']
