@@ -306,19 +306,6 @@ lab_images() {  # lab_images DEST
     done
 }
 
-# UNTIL tftp_server lays out the UEFI network loaders itself (issue 11 item 3, other branch):
-# the lab hands the console Debian's signed shim and network GRUB and the GRUB dispatcher,
-# which tests/lab/console.yml puts into the TFTP root.
-uefi_loaders() {  # uefi_loaders DEST
-    local dest=$1
-    mkdir -p "$dest"
-    cp "$SHIM_SIGNED" "$dest/shimx64.efi"
-    cp /usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed "$dest/grubx64.efi"
-    PYTHONPATH=$("$repo/tests/utils/collection-path.sh") "$VENV/bin/python" -c \
-        'from ansible_collections.cluster.netboot.plugins.module_utils._bootconfig import GRUB_DISPATCHER as d; print(d, end="")' \
-        >"$dest/grub.cfg"
-}
-
 # --- bringing a lab up -------------------------------------------------------------
 
 failure_args() {  # sets FAILURE_ARGS for labtool.py
@@ -376,7 +363,6 @@ EOF
     CURRENT_LAB=$ID
     log "lab $ID: state in $STATE"
     lab_images "$STATE/share/images"
-    uefi_loaders "$STATE/share/efi"
     flock -u "$cache_lock"
     exec {cache_lock}>&-
 
