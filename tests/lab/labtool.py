@@ -131,7 +131,10 @@ def check(args: argparse.Namespace) -> int:
                      'host_verdict': 'match' if host_sha and host_sha == expected else 'differs',
                      'seconds': node.get('seconds'), 'receive_seconds': node.get('receive_seconds'),
                      'verify_seconds': node.get('verify_seconds'), 'booted_image': None,
-                     'firmware': firmwares.get(name, 'bios'), 'secure_boot': node.get('secure_boot') or ''})
+                     'firmware': firmwares.get(name, 'bios'), 'secure_boot': node.get('secure_boot') or '',
+                     # Power reset to the ramdisk's first report: firmware, PXE, loader, kernel.
+                     'boot_seconds': (round(node['first_report'] - summary['started'], 1)
+                                      if node.get('first_report') and summary.get('started') else None)})
         # A UEFI VM runs OVMF with Secure Boot enforced: its ramdisk must have seen it on.
         expected_sb = 'on' if firmwares.get(name) == 'uefi' else 'n/a'
         if node.get('result') == 'ok' and node.get('secure_boot') != expected_sb:
