@@ -203,7 +203,8 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
         'name': node['name'], 'group': node.get('group'), 'image': node.get('image'), 'mac': node.get('mac'),
         'ip': node.get('ip'), 'phase': 'none', 'result': 'waiting', 'sha256': '', 'verdict': '',
         'seconds': None, 'receive_seconds': None, 'verify_seconds': None, 'detail': '', 'final': False,
-        'reports': len(mine), 'last_report': None, 'note': '', 'secure_boot': '',
+        'reports': len(mine), 'first_report': mine[0].get('time') if mine else None, 'last_report': None,
+        'note': '', 'secure_boot': '',
     }
     for report in mine:
         state['phase'] = report.get('phase') or state['phase']
