@@ -30,8 +30,8 @@ menuentry imaging --id imaging {
 
 menuentry 'Local disk' --id harddisk {
 """ + ('  for loader in /EFI/debian/shimx64.efi /EFI/ubuntu/shimx64.efi /EFI/redhat/shimx64.efi'
-              ' /EFI/centos/shimx64.efi /EFI/rocky/shimx64.efi /EFI/almalinux/shimx64.efi /EFI/sles/shim.efi'
-              ' /EFI/opensuse/shim.efi /EFI/BOOT/BOOTX64.EFI /EFI/Microsoft/Boot/bootmgfw.efi; do\n') + """\
+       ' /EFI/centos/shimx64.efi /EFI/rocky/shimx64.efi /EFI/almalinux/shimx64.efi /EFI/sles/shim.efi'
+       ' /EFI/opensuse/shim.efi /EFI/BOOT/BOOTX64.EFI /EFI/Microsoft/Boot/bootmgfw.efi; do\n') + """\
     if search --no-floppy --file --set=root $loader; then
       chainloader $loader
       boot
