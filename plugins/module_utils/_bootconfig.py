@@ -10,11 +10,14 @@ the text. Every path is written with a leading ``/``: GRUB reads it from the
 TFTP root (``$root`` is ``tftp,SERVER``), iPXE resolves it against the script's
 ``tftp://SERVER/ipxe/...`` URI, so both fetch from the root, as PXELINUX does.
 
-Local boot: neither loader can ``localboot`` a BIOS disk on UEFI. Both render
-``exit``, which hands control back to the firmware, which tries the next entry of
-its boot order (the disk). Chaining the disk's EFI loader from GRUB would need
-the ESP's location on every node, and under Secure Boot a second trip through
-shim's verification; iPXE's ``sanboot --drive 0x80`` is BIOS only.
+Local boot: neither loader can ``localboot`` a BIOS disk on UEFI. GRUB chains the
+first loader it finds on a local disk's EFI system partition from GRUB_LOCAL_LOADERS
+(``search --file`` then ``chainloader``; under Secure Boot shim verifies it: a
+signed shim on the disk passes), and only when there is none ``exit``s. A bare
+``exit`` is not enough: GRUB 2.06 returns EFI_SUCCESS to the firmware, and EDK2's
+boot manager (OVMF, and the many firmwares built on it) then stops at its boot
+menu instead of trying the next boot option (seen in the lab). iPXE renders
+``exit`` (its ``sanboot --drive 0x80`` is BIOS only).
 
 Tree on the TFTP server (what the real loaders asked for, Debian 12, OVMF with
 Secure Boot, ``shimx64.efi`` -> ``grubx64.efi`` = ``grubnetx64.efi.signed``)::
@@ -61,6 +64,23 @@ IPXE_DISPATCHER = IPXE_HEADER + '''\
 chain --autofree ${mac:hexhyp}.ipxe || chain --autofree ${ip}.ipxe || chain --autofree default
 exit
 '''
+
+# A GRUB local boot chains the first of these found on a local disk: the distributions' shims,
+# then the removable-media path every firmware boots, then Windows. FAT is case-insensitive.
+GRUB_LOCAL_LOADERS = (
+    '/EFI/debian/shimx64.efi', '/EFI/ubuntu/shimx64.efi', '/EFI/redhat/shimx64.efi', '/EFI/centos/shimx64.efi',
+    '/EFI/rocky/shimx64.efi', '/EFI/almalinux/shimx64.efi', '/EFI/sles/shim.efi', '/EFI/opensuse/shim.efi',
+    '/EFI/BOOT/BOOTX64.EFI', '/EFI/Microsoft/Boot/bootmgfw.efi',
+)
+# "exit 1": GRUB 2.06 ignores the code (EFI_SUCCESS), later GRUBs hand it to the firmware, whose
+# boot manager then tries the next boot option.
+GRUB_LOCAL_BOOT = ['  for loader in %s; do' % ' '.join(GRUB_LOCAL_LOADERS),
+                   '    if search --no-floppy --file --set=root $loader; then',
+                   '      chainloader $loader',
+                   '      boot',
+                   '    fi',
+                   '  done',
+                   '  exit 1']
 
 # The file name of each loader's dispatcher in its directory, and its text.
 DISPATCHERS = {'grub': ('grub.cfg', GRUB_DISPATCHER), 'ipxe': ('boot.ipxe', IPXE_DISPATCHER)}
@@ -180,7 +200,7 @@ def render_grub(config: BootConfig) -> str:
         lines.append('')
         lines.append('menuentry %s --id %s {' % (_grub_word(label.menu_label or label.name), label.name))
         if label.localboot is not None:
-            lines.append('  exit')
+            lines += GRUB_LOCAL_BOOT
         else:
             words = [_grub_word(_root_path(label.kernel or ''))]
             words += [_grub_word(word) for word in (label.append or '').split()]

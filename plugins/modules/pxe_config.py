@@ -15,10 +15,12 @@ description:
     C(<tftp_root>/pxelinux.cfg/<name>), a GRUB config C(<tftp_root>/grub/<name>) or an iPXE script
     C(<tftp_root>/ipxe/<name>).
   - "GRUB and iPXE configs name every kernel and initrd with a leading C(/), the TFTP root, as PXELINUX reads
-    them. A label with O(labels[].localboot) renders C(exit) for both - GRUB on UEFI cannot C(localboot), and
-    C(exit) returns to the firmware, which boots the next entry of its boot order (the disk); chaining the
-    disk's EFI loader would need each node's ESP and another Secure Boot check, and iPXE's C(sanboot) works on
-    BIOS only. O(serial) becomes GRUB's C(serial --unit=PORT --speed=BAUD) with C(terminal_input) and
+    them. GRUB on UEFI cannot C(localboot): a label with O(labels[].localboot) makes GRUB chain the first
+    loader it finds on a local disk's EFI system partition (the distributions' shims under C(/EFI/<vendor>/),
+    then C(/EFI/BOOT/BOOTX64.EFI), then Windows' C(bootmgfw.efi); under Secure Boot shim checks it, a signed
+    shim passes) and C(exit) only when there is none - a bare C(exit) hands EFI_SUCCESS back to the firmware,
+    and EDK2-based firmware (OVMF among them) then stops at its boot menu instead of trying the disk. iPXE
+    renders C(exit) (its C(sanboot) works on BIOS only). O(serial) becomes GRUB's C(serial --unit=PORT --speed=BAUD) with C(terminal_input) and
     C(terminal_output); iPXE's console is fixed when iPXE is built, so the iPXE script leaves it out.
     O(timeout) (tenths of a second) becomes GRUB's seconds, rounded up, and an iPXE C(menu) with C(choose);
     without it both boot the default at once. O(labels[].ipappend) becomes C(${netX/...}) settings in iPXE."

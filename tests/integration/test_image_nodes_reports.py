@@ -70,15 +70,17 @@ def test_reports_become_per_node_verdicts(receiver):
     # The first query starts the clock, as right after the power reset.
     first = run('wait', '--dir', str(run_dir), '--poll', '0')
     assert not first['done'] and first['final'] == 0
-    assert report(port, mac='52:54:00:00:00:01', ip='127.0.0.1', phase='boot', result='ok', seconds='20') == 200
+    assert report(port, mac='52:54:00:00:00:01', ip='127.0.0.1', phase='boot', result='ok', seconds='20',
+                  secure_boot='on') == 200
     assert report(port, mac='52:54:00:00:00:01', ip='127.0.0.1', phase='done', result='ok', sha256=SHA_A,
-                  detail='match', seconds='61', receive_seconds='12', verify_seconds='30') == 200
+                  detail='match', seconds='61', receive_seconds='12', verify_seconds='30', secure_boot='on') == 200
     # A node whose disk did not read back right, one that says ok with the wrong checksum,
     # and a wrong token (another run) that must be ignored.
     assert report(port, mac='52:54:00:00:00:02', ip='127.0.0.2', phase='done', result='ok', sha256='b' * 64,
-                  detail='match', seconds='50') == 200
+                  detail='match', seconds='50', secure_boot='n/a') == 200
+    # A Secure Boot value the ramdisk never sends is not shown.
     assert report(port, mac='52:54:00:00:00:03', ip='127.0.0.3', phase='receive', result='failed',
-                  detail='receiver-exit-137', seconds='700') == 200
+                  detail='receiver-exit-137', seconds='700', secure_boot='<b>on</b>') == 200
     assert report(port, path='/other/report', mac='52:54:00:00:00:04', phase='done', result='ok') == 404
     result = run('wait', '--dir', str(run_dir), '--poll', '5', '--power-failed=n4=QMP socket missing')
     assert result['done']
@@ -88,8 +90,13 @@ def test_reports_become_per_node_verdicts(receiver):
     assert (nodes['n3']['result'], nodes['n3']['phase'], nodes['n3']['detail']) == ('failed', 'receive', 'receiver-exit-137')
     assert (nodes['n4']['result'], nodes['n4']['detail']) == ('failed', 'power: QMP socket missing')
     assert result['failed'] == ['n2', 'n3', 'n4'] and result['ok'] == 1
+    # Whether the firmware had Secure Boot on, as each ramdisk read it (n/a: BIOS), in the table.
+    assert [nodes[name]['secure_boot'] for name in ('n1', 'n2', 'n3', 'n4')] == ['on', 'n/a', '', '']
+    assert [line.split()[-1] for line in result['table'][1:3]] == ['on', 'n/a']
+    # The first report's time (the boot phase) is kept: power reset to ramdisk for bench/imaging.
+    assert nodes['n1']['first_report'] <= nodes['n1']['last_report']
     assert result['table'][0].split() == ['GROUP', 'IMAGE', 'NODE', 'MAC', 'IP', 'PHASE', 'RESULT', 'SECONDS',
-                                          'RECEIVE', 'CHECKSUM']
+                                          'RECEIVE', 'CHECKSUM', 'SECURE', 'BOOT']
     assert json.loads((run_dir / 'summary.json').read_text())['ok'] == 1
 
 

@@ -283,7 +283,9 @@ def test_grub_and_ipxe_fetch_their_per_node_files_by_the_names_they_ask_for(lab,
     assert result.task('Point')['summary']['created'] == 12
     grub = (lab.tftp_root / 'grub' / 'imaging').read_bytes()
     ipxe = (lab.tftp_root / 'ipxe' / 'imaging').read_bytes()
-    assert b'  linux /vmlinuz console=ttyS0,115200 cnb.mode=imaging\n' in grub and b'  exit\n' in grub
+    assert b'  linux /vmlinuz console=ttyS0,115200 cnb.mode=imaging\n' in grub
+    # Local boot: the disk's EFI loader, else back to the firmware.
+    assert b'      chainloader $loader\n' in grub and b'  exit 1\n' in grub
     assert ipxe.startswith(b'#!ipxe\n') and b'\nkernel /vmlinuz initrd=initrd.gz console=ttyS0' in ipxe
     for node, hexhyp in ((NODE10, '02-00-4d-00-00-0a'), (NODE11, '02-00-4d-00-00-0b')):
         assert lab.fetch('/grub/grub.cfg-01-%s' % hexhyp) == grub
@@ -355,7 +357,7 @@ def test_tftp_server_layout_serves_shim_grub_ipxe_and_dispatchers(lab, run_playb
     assert grub_cfg == (lab.tftp_root / 'grub' / 'grub.cfg').read_bytes()
     assert lab.fetch('ipxe/boot.ipxe').startswith(b'#!ipxe\n# Managed') and b'${mac:hexhyp}.ipxe' in lab.fetch('ipxe/boot.ipxe')
     # The dispatchers' fallback: back to the firmware's boot order (the disk).
-    assert b'  exit\n' in lab.fetch('/grub/default') and b'\nexit\n' in lab.fetch('ipxe/default')
+    assert b'      chainloader $loader\n' in lab.fetch('/grub/default') and b'\nexit\n' in lab.fetch('ipxe/default')
     assert b'LOCALBOOT 0' in lab.fetch('pxelinux.cfg/default')
     assert lab.fetch('pxelinux.0') is not None and lab.fetch('efi64/syslinux.efi') is not None
     again = run_playbook(layout_play(lab))

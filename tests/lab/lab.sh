@@ -25,7 +25,12 @@
 # (`lab0`, 10.66.0.1/24); one QEMU VM per node (TCG, virtio-net on a tap
 # `<id>-t<n>` in the bridge, blank virtio disk, serial to a file), started
 # paused ("off") and powered through its QMP socket, which the console sees
-# in /srv/lab/qmp. Every name starts with the lab id (`cnbl` + 4 hex digits);
+# in /srv/lab/qmp. A VM whose host has `lab_firmware: uefi` runs OVMF with
+# Secure Boot enforced instead of SeaBIOS (Debian's ovmf: OVMF_CODE_4M.secboot.fd
+# and its own copy of OVMF_VARS_4M.ms.fd, which enrolls Microsoft's keys;
+# q35 with SMM and the flash locked to SMM), still under TCG. The lab images
+# carry an EFI system partition (Debian's signed shim and GRUB, a grub.cfg
+# printing the banner), so both kinds of VM prove they booted the new disk. Every name starts with the lab id (`cnbl` + 4 hex digits);
 # everything is torn down on exit, also on failure (trap), and a Docker
 # engine the lab had to start is stopped again (tests/utils/dockerd.sh).
 #
@@ -33,7 +38,7 @@
 # from Debian packages, the multicast sessions, the reports) is configured
 # by the roles, exactly as on a real console.
 #
-# Environment: LAB_IMAGE_MIB (64), LAB_VM_MEMORY (256, MiB), LAB_INVENTORY
+# Environment: LAB_IMAGE_MIB (64), LAB_VM_MEMORY (256, MiB), LAB_UEFI_VM_MEMORY (512, MiB), LAB_INVENTORY
 # (inventories/lab), LAB_STATE_ROOT (/tmp/cluster-netboot-lab), LAB_CACHE
 # ($LAB_STATE_ROOT/cache: .deb files, images, the console image recipe),
 # LAB_BOOT_TIMEOUT (240 s for a node's first report), LAB_RESULTS (where `run`
@@ -64,6 +69,7 @@ LAB_POWER=${LAB_POWER:-qmp}
 # LAB_POWER=ipmi: the BMCs' LAN address on the lab bridge; VM number N's BMC answers on UDP port 6230+N.
 BMC_ADDRESS=10.66.0.250
 BMC_PASSWORD=lab-bmc-secret
+LAB_UEFI_VM_MEMORY=${LAB_UEFI_VM_MEMORY:-512}
 LAB_INVENTORY=${LAB_INVENTORY:-$repo/inventories/lab}
 BASE_IMAGE=${LAB_BASE_IMAGE:-cluster-netboot/debian12-systemd:latest}
 LAB_EE=${LAB_EE:-0}
@@ -71,6 +77,14 @@ LAB_EE_IMAGE=${LAB_EE_IMAGE:-cluster-netboot-ee:latest}
 CONSOLE_ADDRESS=10.66.0.1
 CONSOLE_PREFIX=${LAB_PREFIX:-24}
 LAB_VMS=${LAB_VMS:-1}
+# UEFI VMs: Secure Boot enforced (packages ovmf, shim-signed, grub-efi-amd64-signed: tests/utils/apt-packages.txt).
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+SHIM_SIGNED=/usr/lib/shim/shimx64.efi.signed
+# The monolithic signed GRUB (disk boot) reads $prefix/grub.cfg, its prefix being /EFI/debian on its own partition.
+GRUB_SIGNED=/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
+# The negative check: Debian's iPXE for UEFI is not signed, a Secure Boot VM must refuse it.
+UNSIGNED_EFI=/usr/lib/ipxe/ipxe.efi
 # The console image is the molecule base image plus every package the
 # console's roles install (their *_packages defaults) that it lacks: the
 # container has no route to a package archive, so the roles find them installed.
@@ -109,6 +123,7 @@ frisbee_notice() {
 }
 [[ $CONSOLE_PREFIX =~ ^[0-9]+$ && $CONSOLE_PREFIX -ge 8 && $CONSOLE_PREFIX -le 24 ]] || die "LAB_PREFIX must be 8 to 24"
 [[ $LAB_VMS == 0 || $LAB_VMS == 1 ]] || die "LAB_VMS must be 0 or 1"
+[[ $LAB_UEFI_VM_MEMORY =~ ^[0-9]+$ && $LAB_UEFI_VM_MEMORY -ge 384 ]] || die "LAB_UEFI_VM_MEMORY must be at least 384"
 
 # Set when a lab started the Docker engine: the last lab torn down stops it again.
 ENGINE_MARKER=$LAB_STATE_ROOT/dockerd.started-by-lab
@@ -314,14 +329,20 @@ ramdisk_debs() {
 }
 
 lab_images() {  # lab_images DEST
-    local dest=$1 name banner cached
+    local dest=$1 name banner cached cfg
     mkdir -p "$dest" "$LAB_CACHE/images"
     for name in a b; do
         banner="cluster.netboot lab image ${name^^}"
-        cached=$LAB_CACHE/images/lab-$name-${LAB_IMAGE_MIB}M.img
+        cached=$LAB_CACHE/images/lab-$name-${LAB_IMAGE_MIB}M-esp.img
         if [[ ! -f $cached || ! -f $cached.sha256 ]]; then
             log "writing $cached"
-            python3 "$here/make_image.py" "$cached" --banner "$banner" --size-mib "$LAB_IMAGE_MIB" >"$cached.sha256"
+            cfg=$(mktemp)
+            # GRUB's console is the firmware's, which OVMF mirrors to the serial port.
+            printf 'echo "%s (UEFI, shim and GRUB from its EFI system partition)"\nsleep 3600\n' "$banner" >"$cfg"
+            python3 "$here/make_image.py" "$cached" --banner "$banner" --size-mib "$LAB_IMAGE_MIB" \
+                --esp "$SHIM_SIGNED=EFI/BOOT/BOOTX64.EFI" --esp "$GRUB_SIGNED=EFI/BOOT/grubx64.efi" \
+                --esp "$cfg=EFI/debian/grub.cfg" >"$cached.sha256" || { rm -f "$cfg"; return 1; }
+            rm -f "$cfg"
         fi
         ln -f "$cached" "$dest/lab-$name.img" 2>/dev/null || cp "$cached" "$dest/lab-$name.img"
         cp "$cached.sha256" "$dest/lab-$name.img.sha256"
@@ -337,15 +358,19 @@ failure_args() {  # sets FAILURE_ARGS for labtool.py
     fi
 }
 
-inventory_vms() {  # prints "name mac vm_mac" for every VM of the lab
+inventory_vms() {  # prints "name mac vm_mac firmware" for every VM of the lab
     failure_args
     "$VENV/bin/ansible-inventory" -i "$LAB_INVENTORY" --list --export 2>/dev/null |
         python3 "$here/labtool.py" vms "${FAILURE_ARGS[@]}"
 }
 
 up() {
-    local image debs vm name mac vm_mac index=0 tap pid waited cache_lock
+    local image debs vm name mac vm_mac firmware index=0 tap pid waited cache_lock file machine=() nic
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run make deps"
+    command -v mcopy >/dev/null || die "mtools missing (the lab images' EFI system partition): run make deps"
+    for file in "$OVMF_CODE" "$OVMF_VARS" "$SHIM_SIGNED" "$GRUB_SIGNED" "$UNSIGNED_EFI"; do
+        [[ -f $file ]] || die "$file missing (packages ovmf, shim-signed, grub-efi-amd64-signed, ipxe): run make deps"
+    done
     command -v radvd >/dev/null || die "radvd missing: run make deps"
     [[ -x $VENV/bin/ansible-playbook ]] || die "$VENV/bin/ansible-playbook missing: run make deps"
     mkdir -p "$LAB_STATE_ROOT" "$LAB_CACHE"
@@ -428,24 +453,41 @@ EOF
     done
 
     for vm in ${VMS[@]+"${VMS[@]}"}; do
-        read -r name mac vm_mac <<<"$vm"
+        read -r name mac vm_mac firmware <<<"$vm"
         index=$((index + 1))
         tap=$ID-t$index
         mkdir -p "$STATE/vms/$name"
         truncate -s $(((LAB_IMAGE_MIB + 16) * 1024 * 1024)) "$STATE/vms/$name/disk.img"
         ip -n "$NS" tuntap add dev "$tap" mode tap
         ip -n "$NS" link set "$tap" master "$BR" up
+        if [[ $firmware == uefi ]]; then
+            # Secure Boot enforced: SMM-only flash writes, the VM's own variable store with Microsoft's keys.
+            cp "$OVMF_VARS" "$STATE/vms/$name/OVMF_VARS.fd"
+            # Memory: the EFI stub decompresses Debian's kernel itself and fails to in 256 MiB. No NIC
+            # option ROM: QEMU's iPXE EFI ROM gets no IPv4 address there and costs half a minute
+            # before OVMF's own PXE (VirtioNetDxe) takes over.
+            machine=(-m "$LAB_UEFI_VM_MEMORY" -machine "q35,smm=on,graphics=off"
+                     -global "driver=cfi.pflash01,property=secure,value=on"
+                     -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+                     -drive "if=pflash,format=raw,unit=1,file=$STATE/vms/$name/OVMF_VARS.fd")
+            nic=virtio-net-pci,romfile=
+        else
+            machine=(-m "$LAB_VM_MEMORY" -machine "pc,graphics=off")
+            nic=virtio-net-pci
+        fi
         # -S: the VM starts "powered off"; node_power (qemu driver) switches it on.
         # niced: under TCG each VM takes a whole core, the console and Ansible must still get theirs.
-        ip netns exec "$NS" nice -n 10 qemu-system-x86_64 -name "cnb-lab-$ID-$name" -accel tcg -m "$LAB_VM_MEMORY" \
-            -machine pc,graphics=off -display none -nodefaults -serial "file:$STATE/vms/$name/serial.log" \
-            -boot order=nc -no-shutdown -S \
+        # The network first, then the disk (bootindex: the order both SeaBIOS and OVMF follow).
+        ip netns exec "$NS" nice -n 10 qemu-system-x86_64 -name "cnb-lab-$ID-$name" -accel tcg \
+            "${machine[@]}" -display none -nodefaults -serial "file:$STATE/vms/$name/serial.log" \
+            -no-shutdown -S \
             -qmp "unix:$STATE/share/qmp/$name.qmp,server=on,wait=off" \
             -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
-            -device "virtio-net-pci,netdev=net0,mac=$vm_mac" \
-            -drive "file=$STATE/vms/$name/disk.img,if=virtio,format=raw" \
+            -device "$nic,netdev=net0,mac=$vm_mac,bootindex=1" \
+            -drive "file=$STATE/vms/$name/disk.img,if=none,id=disk0,format=raw" \
+            -device virtio-blk-pci,drive=disk0,bootindex=2 \
             -pidfile "$STATE/vms/$name/qemu.pid" -daemonize
-        printf '%s %s %s\n' "$name" "$mac" "$vm_mac" >>"$STATE/vms.txt"
+        printf '%s %s %s %s\n' "$name" "$mac" "$vm_mac" "$firmware" >>"$STATE/vms.txt"
         if [[ $LAB_POWER == ipmi ]]; then
             start_bmc "$name" $((6230 + index))
         fi
@@ -578,6 +620,37 @@ image() {  # image ID [args]: times the imaging run, keeps its log
     return "$rc"
 }
 
+# Secure Boot is enforced, not just reported: a VM with the UEFI nodes' firmware settings and a
+# disk whose EFI system partition holds only an unsigned loader (Debian's ipxe.efi as
+# EFI/BOOT/BOOTX64.EFI) must be refused by the firmware ("Access Denied" on its serial console).
+# No NIC: nothing leaves the VM. Takes seconds; the check reads unsigned/serial.log.
+unsigned_refusal() {  # unsigned_refusal ID
+    local id=$1 dir image waited=0
+    load_lab "$id"
+    dir=$STATE/vms/unsigned
+    image=$LAB_CACHE/images/unsigned-efi.img
+    if [[ ! -f $image ]]; then
+        python3 "$here/make_image.py" "$image" --banner "unsigned EFI loader" --size-mib 8 \
+            --esp-mib 4 --esp "$UNSIGNED_EFI=EFI/BOOT/BOOTX64.EFI" >/dev/null
+    fi
+    mkdir -p "$dir"
+    cp "$image" "$dir/disk.img"
+    cp "$OVMF_VARS" "$dir/OVMF_VARS.fd"
+    log "Secure Boot enforcement: offering an unsigned EFI loader ($UNSIGNED_EFI) to a Secure Boot VM"
+    nice -n 10 qemu-system-x86_64 -name "cnb-lab-$id-unsigned" -accel tcg -m "$LAB_UEFI_VM_MEMORY" \
+        -machine "q35,smm=on,graphics=off" -global "driver=cfi.pflash01,property=secure,value=on" \
+        -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+        -drive "if=pflash,format=raw,unit=1,file=$dir/OVMF_VARS.fd" \
+        -display none -nodefaults -nic none -serial "file:$dir/serial.log" \
+        -drive "file=$dir/disk.img,if=none,id=disk0,format=raw" -device virtio-blk-pci,drive=disk0,bootindex=1 \
+        -pidfile "$dir/qemu.pid" -daemonize
+    until grep -aq 'No bootable option\|Access Denied' "$dir/serial.log" 2>/dev/null || ((waited >= 120)); do
+        sleep 1
+        waited=$((waited + 1))
+    done
+    kill_ours "$dir/qemu.pid" "cnb-lab-$id-unsigned"
+}
+
 check() {  # check ID [PLAYBOOK_RC]
     local id=$1 rc=${2:-0} summary
     load_lab "$id"
@@ -587,6 +660,8 @@ check() {  # check ID [PLAYBOOK_RC]
         >"$summary" || true
     docker exec "$CONTAINER" sh -c 'find /srv/tftp/pxelinux.cfg -mindepth 1 -maxdepth 1 -printf "%f %y %l\n"' \
         >"$STATE/pxelinux.cfg.txt"
+    docker exec "$CONTAINER" sh -c 'test ! -d /srv/tftp/grub || find /srv/tftp/grub -mindepth 1 -maxdepth 1 -printf "%f %y %l\n"' \
+        >"$STATE/grub.txt"
     failure_args
     python3 "$here/labtool.py" check --state "$STATE" --playbook-rc "$rc" \
         "${FAILURE_ARGS[@]}" ${LAB_RESULTS:+--results "$LAB_RESULTS"}
@@ -651,6 +726,7 @@ case $command in
         fi
         rc=0
         image "$ID" "${args[@]}" || rc=$?
+        unsigned_refusal "$ID"
         checked=0
         check "$ID" "$rc" || checked=$?
         frisbee_notice

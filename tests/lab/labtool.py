@@ -3,14 +3,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Python side of tests/lab/lab.sh: the VM list from the inventory, and the host-side check of a run.
 
-vms     Read ``ansible-inventory --list --export`` on stdin; print ``name mac vm_mac`` for every
-        host of the group ``lab_vms`` (and ``lab_broken`` with --failure-case). ``vm_mac`` is the MAC
-        the VM really has (``lab_vm_mac``, else ``mac``): a broken node's differs from what the
-        console believes, so DHCP does not know it and it cannot PXE-boot.
+vms     Read ``ansible-inventory --list --export`` on stdin; print ``name mac vm_mac firmware`` for
+        every host of the group ``lab_vms`` (and ``lab_broken`` with --failure-case). ``vm_mac`` is the
+        MAC the VM really has (``lab_vm_mac``, else ``mac``): a broken node's differs from what the
+        console believes, so DHCP does not know it and it cannot PXE-boot. ``firmware`` is
+        ``lab_firmware``: ``bios`` (SeaBIOS, the default) or ``uefi`` (OVMF with Secure Boot enforced).
 check   After a run: every node the console reported as imaged must have, on its disk file as the
         host sees it, the sha256 of its image; no node pointer or imaging config may be left in
-        pxelinux.cfg/; every imaged node must boot its new disk (the image's boot sector prints a
-        banner on the serial console); with --failure-case, exactly the broken nodes failed and the
+        pxelinux.cfg/ or grub/; every imaged node must boot its new disk (the image's boot sector,
+        or on UEFI the signed shim and GRUB on its EFI system partition, prints a banner on the
+        serial console); a UEFI node's ramdisk must have reported Secure Boot on, a BIOS node's
+        n/a; with UEFI nodes, the Secure Boot VM offered an unsigned EFI loader must have refused it
+        ("Access Denied" on its console); with --failure-case, exactly the broken nodes failed and the
         playbook failed. Prints a table and writes the figures as JSON (--results).
 """
 
@@ -23,6 +27,8 @@ import os
 import re
 import sys
 import time
+
+FIRMWARES = ('bios', 'uefi')
 
 
 def group_hosts(inventory: dict, group: str, seen: set[str] | None = None) -> list[str]:
@@ -50,7 +56,11 @@ def vms(args: argparse.Namespace) -> int:
         if not re.match(r'^([0-9a-f]{2}:){5}[0-9a-f]{2}$', vm_mac):
             sys.stderr.write('lab host %s has no usable mac (%r)\n' % (name, vm_mac))
             return 1
-        print(name, mac, vm_mac)
+        firmware = str(variables.get('lab_firmware', 'bios'))
+        if firmware not in FIRMWARES:
+            sys.stderr.write('lab host %s: lab_firmware must be one of %s, not %r\n' % (name, ', '.join(FIRMWARES), firmware))
+            return 1
+        print(name, mac, vm_mac, firmware)
     return 0
 
 
@@ -95,10 +105,12 @@ def check(args: argparse.Namespace) -> int:
         summary = {'nodes': []}
         problems.append('the console wrote no summary of the run (the playbook stopped early)')
     vm_macs = {}
+    firmwares: dict[str, str] = {}
     with open(os.path.join(state, 'vms.txt')) as handle:
         for line in handle:
-            name, mac, vm_mac = line.split()
+            name, mac, vm_mac, firmware = line.split()
             vm_macs[name] = (mac, vm_mac)
+            firmwares[name] = firmware
     broken = sorted(name for name, (mac, vm_mac) in vm_macs.items() if mac != vm_mac)
     nodes = summary.get('nodes', [])
     rows = []
@@ -122,12 +134,22 @@ def check(args: argparse.Namespace) -> int:
                      'console_result': node.get('result'), 'host_sha256': host_sha, 'expected_sha256': expected,
                      'host_verdict': 'match' if host_sha and host_sha == expected else 'differs',
                      'seconds': node.get('seconds'), 'receive_seconds': node.get('receive_seconds'),
-                     'verify_seconds': node.get('verify_seconds'), 'booted_image': None})
+                     'verify_seconds': node.get('verify_seconds'), 'booted_image': None,
+                     'firmware': firmwares.get(name, 'bios'), 'secure_boot': node.get('secure_boot') or '',
+                     # Power reset to the ramdisk's first report: firmware, PXE, loader, kernel.
+                     'boot_seconds': (round(node['first_report'] - summary['started'], 1)
+                                      if node.get('first_report') and summary.get('started') else None)})
+        # A UEFI VM runs OVMF with Secure Boot enforced: its ramdisk must have seen it on.
+        expected_sb = 'on' if firmwares.get(name) == 'uefi' else 'n/a'
+        if node.get('result') == 'ok' and node.get('secure_boot') != expected_sb:
+            problems.append('%s (%s): the ramdisk reported Secure Boot %r, expected %r'
+                            % (name, firmwares.get(name, 'bios'), node.get('secure_boot'), expected_sb))
         if node.get('result') == 'ok' and host_sha != expected:
             problems.append('%s: the console says imaged, but the disk holds %s, not %s' % (name, host_sha, expected))
 
     # The imaged nodes were reset into their new system: the image's boot sector prints its banner.
-    deadline = time.time() + args.boot_wait
+    check_started = time.time()
+    deadline = check_started + args.boot_wait
     for row in rows:
         if row['console_result'] != 'ok':
             continue
@@ -149,6 +171,8 @@ def check(args: argparse.Namespace) -> int:
                 break
             time.sleep(2)
         row['booted_image'] = seen
+        # Seconds from the check's start (the playbook's final power reset) to the banner.
+        row['disk_boot_seconds'] = round(time.time() - check_started, 1) if seen else None
         if not seen:
             problems.append('%s: did not boot its new disk (no "%s" on its serial console)' % (row['name'], banner))
 
@@ -165,8 +189,38 @@ def check(args: argparse.Namespace) -> int:
     for entry in entries:
         if entry[0] in pointer_names or entry[0].startswith('image-nodes-'):
             leftovers.append(entry[0])
+    # The GRUB side (UEFI nodes): grub.cfg-01-<mac>, grub.cfg-<dotted IP> and the imaging configs.
+    grub_pointers = set()
+    for node in nodes:
+        if node.get('ip'):
+            grub_pointers.add('grub.cfg-' + node['ip'])
+        if node.get('mac'):
+            grub_pointers.add('grub.cfg-01-' + node['mac'].lower().replace(':', '-'))
+    try:
+        with open(os.path.join(state, 'grub.txt')) as handle:
+            grub_entries = [line.split() for line in handle if line.strip()]
+    except OSError:
+        grub_entries = []
+    for entry in grub_entries:
+        if entry[0] in grub_pointers or entry[0].startswith('image-nodes-'):
+            leftovers.append('grub/' + entry[0])
     if leftovers:
-        problems.append('left in pxelinux.cfg/: %s' % ', '.join(sorted(leftovers)))
+        problems.append('left in pxelinux.cfg/ or grub/: %s' % ', '.join(sorted(leftovers)))
+
+    # Enforcement: the Secure Boot VM offered an unsigned EFI loader refused it (lab.sh unsigned_refusal).
+    unsigned_refused = None
+    if 'uefi' in firmwares.values():
+        try:
+            with open(os.path.join(state, 'vms', 'unsigned', 'serial.log'), 'rb') as handle:
+                console = handle.read().decode('ascii', 'replace')
+        except OSError:
+            console = ''
+        refusal = re.search(r'BdsDxe: failed to load Boot\d+ "[^"]*" from [^\r\n]*: Access Denied', console)
+        unsigned_refused = bool(refusal) and 'Welcome to' not in console
+        if unsigned_refused:
+            print('\nSecure Boot enforced: the firmware refused the unsigned EFI loader:\n  ' + refusal.group(0))
+        else:
+            problems.append('the Secure Boot VM did not refuse the unsigned EFI loader (no "Access Denied" on its console)')
 
     failed = sorted(node['name'] for node in nodes if node.get('result') != 'ok')
     if args.failure_case:
@@ -182,9 +236,10 @@ def check(args: argparse.Namespace) -> int:
     if not nodes:
         problems.append('no node results')
 
-    header = ('NODE', 'GROUP', 'BACKEND', 'IMAGE', 'CONSOLE', 'HOST SHA256 (first 16)', 'HOST CHECK',
-              'BOOTED NEW DISK')
-    table = [header] + [(row['name'], row['group'] or '-', row['backend'] or '-', row['image'],
+    header = ('NODE', 'GROUP', 'FIRMWARE', 'SECURE BOOT', 'BACKEND', 'IMAGE', 'CONSOLE', 'HOST SHA256 (first 16)',
+              'HOST CHECK', 'BOOTED NEW DISK')
+    table = [header] + [(row['name'], row['group'] or '-', row['firmware'], row['secure_boot'] or '-',
+                         row['backend'] or '-', row['image'],
                          row['console_result'] or '-',
                          (row['host_sha256'] or '-')[:16], row['host_verdict'],
                          {True: 'yes', False: 'NO', None: '-'}[row['booted_image']]) for row in rows]
@@ -213,7 +268,7 @@ def check(args: argparse.Namespace) -> int:
         span = round(finished - summary['started'], 1) if finished else None
     results = {
         'passed': not problems, 'problems': problems, 'failure_case': args.failure_case,
-        'playbook_rc': args.playbook_rc, 'wall_seconds': wall, 'transfer_seconds': transfer,
+        'playbook_rc': args.playbook_rc, 'unsigned_efi_refused': unsigned_refused, 'wall_seconds': wall, 'transfer_seconds': transfer,
         'node_imaging_seconds': imaging, 'reports_span_seconds': span, 'dhcpd_restarts': restarts,
         'nodes': rows,
     }
@@ -244,7 +299,7 @@ def main() -> int:
     check_parser.add_argument('--playbook-rc', type=int, default=0)
     check_parser.add_argument('--failure-case', action='store_true')
     check_parser.add_argument('--results')
-    check_parser.add_argument('--boot-wait', type=float, default=120)
+    check_parser.add_argument('--boot-wait', type=float, default=300)
     args = parser.parse_args()
     return {'vms': vms, 'check': check, 'packages': packages}[args.command](args)
 

@@ -8,7 +8,11 @@ tests/lab/lab.sh builds the fabric (a console container configured by the
 collection's roles, QEMU VMs that PXE-boot from it), runs
 playbooks/image_nodes.yml for two groups with two images plus one VM whose
 MAC the console does not know, and checks from the host side: every other
-node's disk holds its image (sha256), each booted its new disk afterwards,
+node's disk holds its image (sha256), each booted its new disk afterwards
+(group A on SeaBIOS through PXELINUX, group B on OVMF with Secure Boot
+enforced through Debian's signed shim and GRUB, whose ramdisk reported
+Secure Boot on, and whose new disk boots through its own signed shim; a
+VM with the same firmware refuses an unsigned EFI loader, Debian's ipxe.efi),
 the broken node is reported failed, the playbook fails because of it, and no
 node pointer or imaging config is left in pxelinux.cfg/. The result table is
 printed (one row per node). The lab is torn down whatever happens, and the
@@ -160,11 +164,16 @@ def check_imaged(data: dict, names: set[str]) -> None:
         assert node['console_result'] == 'ok', node
         assert node['host_verdict'] == 'match', node
         assert node['booted_image'] is True, node
+        # Group B is the UEFI group: its ramdisk read SecureBoot=1 from efivars; BIOS nodes have none.
+        expected = ('uefi', 'on') if node['group'] == 'group-b' else ('bios', 'n/a')
+        assert (node['firmware'], node['secure_boot']) == expected, node
     # The two groups got two different images.
     assert len({node['expected_sha256'] for node in imaged}) == 2
     # With the operator's frisbee programs (FRISBEE_DIR) group-b went through frisbee, else both through udpcast.
     backends = {node['group']: node['backend'] for node in imaged}
     assert backends == {'group-a': 'udpcast', 'group-b': 'frisbee' if os.environ.get('FRISBEE_DIR') else 'udpcast'}
+    # Secure Boot is enforced, not only reported: the same firmware refused an unsigned EFI loader.
+    assert data['unsigned_efi_refused'] is True
 
 
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'

@@ -4,7 +4,7 @@
 """Report receiver and progress tracker of one image_nodes run (runs on the console, stdlib only).
 
 serve   Receive the imaging ramdisk's reports: ``GET /<token>/report?node=..&mac=..&ip=..&phase=..
-        &result=..&sha256=..&seconds=..`` appended as JSON lines to ``<run dir>/reports.jsonl``.
+        &result=..&sha256=..&seconds=..&secure_boot=on|off|n/a`` appended as JSON lines to ``<run dir>/reports.jsonl``.
         Binds port 0 unless told otherwise and prints the port it got; with ``--daemon`` it runs detached
         (the collection's _process.start_detached) and its identity is recorded for ``stop``.
 wait    Block until a node reaches its final state or ``--poll`` seconds pass, then print the state
@@ -61,7 +61,9 @@ files, process = _load_module_utils()
 RECORD = 'receiver.json'
 
 FIELDS = ('node', 'mac', 'ip', 'phase', 'result', 'sha256', 'detail', 'seconds', 'receive_seconds',
-          'verify_seconds', 'backend')
+          'verify_seconds', 'backend', 'secure_boot')
+# What the ramdisk read from the SecureBoot EFI variable: on, off, n/a (BIOS), unknown (unreadable).
+SECURE_BOOT_VALUES = ('on', 'off', 'n/a', 'unknown')
 PHASE_ORDER = ('none', 'boot', 'receive', 'verify', 'done')
 
 
@@ -283,7 +285,8 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
         'name': node['name'], 'group': node.get('group'), 'image': node.get('image'), 'mac': node.get('mac'),
         'ip': node.get('ip'), 'phase': 'none', 'result': 'waiting', 'sha256': '', 'verdict': '',
         'seconds': None, 'receive_seconds': None, 'verify_seconds': None, 'detail': '', 'final': False,
-        'reports': len(mine), 'last_report': None, 'note': '', 'backend': '',
+        'reports': len(mine), 'first_report': mine[0].get('time') if mine else None, 'last_report': None,
+        'note': '', 'secure_boot': '', 'backend': '',
     }
     for report in mine:
         state['phase'] = report.get('phase') or state['phase']
@@ -298,6 +301,8 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
             state['sha256'] = report['sha256']
         if report.get('backend'):
             state['backend'] = report['backend']
+        if report.get('secure_boot') in SECURE_BOOT_VALUES:
+            state['secure_boot'] = report['secure_boot']
         if report.get('peer') and report.get('ip') and report['peer'] != report['ip']:
             # NAT or a spoofed report: kept for the summary, the verdict stays the node's own.
             state['note'] = 'reported ip %s from %s' % (report['ip'], report['peer'])
@@ -350,7 +355,8 @@ def progress_text(states: list[dict], elapsed: float) -> list[str]:
 
 
 def table(states: list[dict]) -> list[str]:
-    header = ('GROUP', 'IMAGE', 'NODE', 'MAC', 'IP', 'PHASE', 'RESULT', 'SECONDS', 'RECEIVE', 'CHECKSUM')
+    header = ('GROUP', 'IMAGE', 'NODE', 'MAC', 'IP', 'PHASE', 'RESULT', 'SECONDS', 'RECEIVE', 'CHECKSUM',
+              'SECURE BOOT')
     rows = [header]
     for state in states:
         rows.append((
@@ -358,7 +364,7 @@ def table(states: list[dict]) -> list[str]:
             state['ip'] or '-', state['phase'], state['result'],
             '%.0f' % state['seconds'] if state['seconds'] is not None else '-',
             '%.0f' % state['receive_seconds'] if state['receive_seconds'] is not None else '-',
-            state['verdict'] or '-'))
+            state['verdict'] or '-', state['secure_boot'] or '-'))
     widths = [max(len(str(row[index])) for row in rows) for index in range(len(header))]
     lines = ['  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     for state in states:

@@ -96,7 +96,8 @@ def test_boot_loaders_are_served(host, remote, source):
 def test_grub_and_ipxe_dispatchers_and_defaults_are_served(host):
     grub = tftp_get(host, '/grub/grub.cfg')
     assert b'source "$prefix/grub.cfg-01-$m1-$m2-$m3-$m4-$m5-$m6"' in grub and b'source "$prefix/default"' in grub
-    assert b'  exit\n' in tftp_get(host, '/grub/default') and b'serial --unit=0 --speed=115200' in tftp_get(host, '/grub/default')
+    grub_default = tftp_get(host, '/grub/default')
+    assert b'      chainloader $loader\n' in grub_default and b'serial --unit=0 --speed=115200' in grub_default
     ipxe = tftp_get(host, 'ipxe/boot.ipxe')
     assert ipxe.startswith(b'#!ipxe\n') and b'chain --autofree ${mac:hexhyp}.ipxe' in ipxe
     assert b'\nexit\n' in tftp_get(host, 'ipxe/default')

@@ -29,7 +29,15 @@ menuentry imaging --id imaging {
 }
 
 menuentry 'Local disk' --id harddisk {
-  exit
+""" + ('  for loader in /EFI/debian/shimx64.efi /EFI/ubuntu/shimx64.efi /EFI/redhat/shimx64.efi'
+       ' /EFI/centos/shimx64.efi /EFI/rocky/shimx64.efi /EFI/almalinux/shimx64.efi /EFI/sles/shim.efi'
+       ' /EFI/opensuse/shim.efi /EFI/BOOT/BOOTX64.EFI /EFI/Microsoft/Boot/bootmgfw.efi; do\n') + """\
+    if search --no-floppy --file --set=root $loader; then
+      chainloader $loader
+      boot
+    fi
+  done
+  exit 1
 }
 """
 
