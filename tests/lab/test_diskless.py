@@ -13,7 +13,12 @@ node1's DHCP entry. playbooks/add_node.yml then adds node2 (DHCP entry, hosts
 entry, PXE pointer, power on through QMP) - the grid site's "MAC and IP into
 DHCP and hosts, power on".
 
-Two QEMU VMs (TCG) with blank disks PXE-boot the same NFS root. A lab-only
+Two QEMU VMs (TCG) with blank disks PXE-boot the same NFS root: node1 with
+SeaBIOS through PXELINUX, node2 with OVMF and Secure Boot enforced through
+shim and Debian's signed network GRUB (the tftp_server role's layout, the
+dhcp_server role's option-93 choice of boot file), both from one boot config
+written for each loader (diskless_initrd_loaders); node2 reports the
+SecureBoot EFI variable it sees from the NFS root. A lab-only
 report unit in the tree prints what each node sees on its serial console
 (CNB-LAB lines): its host name, / read-only over NFS, /var, /tmp and /home on
 its own disk. On the first boot it writes a marker with a random token into
@@ -68,7 +73,7 @@ SUITE = 'bookworm'
 # A lean tree boots faster under TCG; the role's default list adds udev,
 # procps, kmod and openssh-server for real nodes.
 TREE_PACKAGES = ['systemd-sysv', 'fdisk', 'e2fsprogs', 'iproute2']
-INITRD_MODULES = ['virtio_pci', 'virtio_net', 'nfsv3', 'virtio_blk', 'ext4'] + (['nfsv4'] if NFS4 else [])
+INITRD_MODULES = ['virtio_pci', 'virtio_net', 'nfsv3', 'virtio_blk', 'ext4', 'efivarfs'] + (['nfsv4'] if NFS4 else [])
 LAYOUT = [
     {'name': 'var', 'path': '/var', 'size': '64M', 'seed': '/var.ro'},
     {'name': 'tmp', 'path': '/tmp', 'size': '32M', 'mode': '1777'},
@@ -77,6 +82,13 @@ LAYOUT = [
 DISK_MIB = 256
 PXELINUX = Path('/usr/lib/PXELINUX/pxelinux.0')
 LDLINUX = Path('/usr/lib/syslinux/modules/bios/ldlinux.c32')
+# UEFI with Secure Boot enforced, as in the imaging lab: Microsoft's keys enrolled, shim signed by them.
+OVMF_CODE = Path('/usr/share/OVMF/OVMF_CODE_4M.secboot.fd')
+OVMF_VARS = Path('/usr/share/OVMF/OVMF_VARS_4M.ms.fd')
+SHIM = Path('/usr/lib/shim/shimx64.efi.signed')
+GRUB = Path('/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed')
+# The EFI stub cannot decompress Debian's kernel in 256 MiB.
+UEFI_MEMORY = '512'
 
 
 @dataclass
@@ -86,6 +98,7 @@ class Node:
     name: str
     mac: str
     ip: str
+    firmware: str = 'bios'
     boots: list[dict[str, t.Any]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -93,8 +106,13 @@ class Node:
         """The node as the modules take it."""
         return {'name': self.name, 'mac': self.mac, 'ip': self.ip}
 
+    def loaders(self) -> list[str]:
+        """The boot loader its firmware reaches: PXELINUX (BIOS) or shim and GRUB (UEFI)."""
+        return ['grub'] if self.firmware == 'uefi' else ['pxelinux']
 
-NODES = [Node('node1', '52:54:00:77:00:11', '10.77.0.11'), Node('node2', '52:54:00:77:00:12', '10.77.0.12')]
+
+NODES = [Node('node1', '52:54:00:77:00:11', '10.77.0.11'),
+         Node('node2', '52:54:00:77:00:12', '10.77.0.12', firmware='uefi')]
 
 
 def parse_reports(serial_log: str) -> list[dict[str, t.Any]]:
@@ -152,22 +170,13 @@ def copy_tree(source: Path, target: Path) -> None:
 
 
 def write_fabric_files(work: Path) -> dict[str, Path]:
-    """TFTP root with pxelinux, dhcpd and ganesha main configs: the lab fabric around the roles."""
+    """dhcpd and ganesha main configs: the lab fabric around the roles (the TFTP root is the tftp_server role's)."""
     tftp = work / 'tftp'
-    (tftp / 'pxelinux.cfg').mkdir(parents=True)
-    for loader in (PXELINUX, LDLINUX):
-        shutil.copy(loader, tftp / loader.name)
     dhcp = work / 'dhcp'
     dhcp.mkdir()
     hosts = dhcp / 'dhcpd.hosts.conf'
     hosts.write_text('')
     config = dhcp / 'dhcpd.conf'
-    config.write_text(
-        'authoritative;\n'
-        'default-lease-time 3600;\n'
-        'use-host-decl-names on;\n'
-        f'subnet 10.77.0.0 netmask 255.255.255.0 {{ next-server {SERVER}; filename "pxelinux.0"; }}\n'
-        f'include "{hosts}";\n')
     (dhcp / 'dhcpd.leases').write_text('')
     ganesha = work / 'ganesha'
     ganesha.mkdir()
@@ -182,6 +191,38 @@ def write_fabric_files(work: Path) -> dict[str, Path]:
     radvd = work / 'radvd.conf'
     return {'tftp': tftp, 'dhcp_hosts': hosts, 'dhcp_config': config, 'dhcp_leases': dhcp / 'dhcpd.leases',
             'ganesha_main': main, 'ganesha_export': ganesha / 'export-lab.conf', 'radvd': radvd}
+
+
+def fabric_play(fabric: dict[str, Path]) -> tuple[list[dict[str, t.Any]], dict[str, t.Any]]:
+    """The roles' TFTP layout and dhcpd configuration, into the lab's files (no packages, no services).
+
+    The tftp_server role lays out PXELINUX, shim and the signed network GRUB
+    with GRUB's dispatcher; the dhcp_server role's template hands BIOS clients
+    pxelinux.0 and x86-64 UEFI clients (option 93) shimx64.efi.
+    """
+    play = [{
+        'name': 'Lab TFTP root and dhcpd configuration', 'hosts': 'localhost', 'gather_facts': False,
+        'vars_files': [str(REPO / 'roles' / 'dhcp_server' / 'defaults' / 'main.yml')],
+        'tasks': [
+            {'name': 'TFTP layout', 'ansible.builtin.include_role': {
+                'name': 'cluster.netboot.tftp_server', 'tasks_from': 'layout'}},
+            {'name': 'dhcpd configuration', 'ansible.builtin.template': {
+                'src': str(REPO / 'roles' / 'dhcp_server' / 'templates' / 'dhcpd.conf.j2'),
+                'dest': str(fabric['dhcp_config']), 'mode': '0644'}},
+        ],
+    }]
+    extravars = {
+        'tftp_server_root': str(fabric['tftp']),
+        'tftp_server_efi64': False,
+        'tftp_server_ipxe': False,
+        'tftp_server_shim': str(SHIM),
+        'tftp_server_grub': str(GRUB),
+        'dhcp_server_hosts_path': str(fabric['dhcp_hosts']),
+        'dhcp_server_pid_file': str(fabric['dhcp_leases']) + '.pid',
+        'dhcp_server_default_lease_time': 3600,
+        'dhcp_server_subnets': [{'subnet': '10.77.0.0', 'netmask': '255.255.255.0', 'next_server': SERVER}],
+    }
+    return play, extravars
 
 
 def install_lab_report(tree: Path, wipe_nodes: list[str]) -> None:
@@ -200,19 +241,32 @@ def install_lab_report(tree: Path, wipe_nodes: list[str]) -> None:
 
 
 def qemu_argv(node: Node, work: Path, tap: str, boot: int) -> list[str]:
-    """A lab VM: TCG, PXE via iPXE on virtio-net, a blank virtio disk.
+    """A lab VM: TCG, a blank virtio disk, PXE on virtio-net - SeaBIOS with iPXE, or OVMF with Secure Boot.
 
-    The first boot starts paused ("powered off") for node_power; a reboot
-    ends the QEMU process (-no-reboot) and the test starts the next boot in a
-    fresh one, on the same disk, with its own serial log.
+    The first boot starts paused ("powered off") for node_power. A BIOS
+    node's reboot ends the QEMU process (-no-reboot) and the test starts the
+    next boot in a fresh one, on the same disk, with its own serial log. A
+    UEFI node reboots inside its QEMU (OVMF may reset once by itself while it
+    sets up its variables) and logs every boot to one serial log; it ends
+    when it powers off.
     """
     vm = work / node.name
-    return ['qemu-system-x86_64', '-name', f'cnb-lab-diskless-{node.name}', '-accel', 'tcg', '-m', '256',
-            '-machine', 'pc,graphics=off', '-display', 'none', '-nodefaults', '-no-reboot',
-            '-serial', f'file:{vm}/serial-{boot}.log', '-boot', 'order=n',
+    if node.firmware == 'uefi':
+        if boot == 1:
+            shutil.copy(OVMF_VARS, vm / 'OVMF_VARS.fd')
+        # romfile= keeps QEMU's (unsigned) iPXE ROM away: OVMF's own network stack boots shim.
+        machine = ['-m', UEFI_MEMORY, '-machine', 'q35,smm=on,graphics=off',
+                   '-global', 'driver=cfi.pflash01,property=secure,value=on',
+                   '-drive', f'if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}',
+                   '-drive', f'if=pflash,format=raw,unit=1,file={vm}/OVMF_VARS.fd']
+        nic = f'virtio-net-pci,netdev=net0,mac={node.mac},romfile=,bootindex=1'
+    else:
+        machine = ['-m', '256', '-machine', 'pc,graphics=off', '-no-reboot', '-boot', 'order=n']
+        nic = f'virtio-net-pci,netdev=net0,mac={node.mac}'
+    return ['qemu-system-x86_64', '-name', f'cnb-lab-diskless-{node.name}', '-accel', 'tcg', *machine,
+            '-display', 'none', '-nodefaults', '-serial', f'file:{vm}/serial-{boot}.log',
             '-qmp', f'unix:{vm}/qmp-{boot}.sock,server=on,wait=off',
-            '-netdev', f'tap,id=net0,ifname={tap},script=no,downscript=no',
-            '-device', f'virtio-net-pci,netdev=net0,mac={node.mac}',
+            '-netdev', f'tap,id=net0,ifname={tap},script=no,downscript=no', '-device', nic,
             '-drive', f'file={vm}/disk.img,if=virtio,format=raw'] + (['-S'] if boot == 1 else [])
 
 
@@ -248,6 +302,7 @@ def lab_vars(work: Path, tree: Path, fabric: dict[str, Path]) -> dict[str, t.Any
         'diskless_initrd_apt_update_cache': False,
         'diskless_initrd_kernel_args': 'console=ttyS0,115200 quiet',
         'diskless_initrd_nfs_options': NFS_OPTIONS,
+        'diskless_initrd_loaders': ['pxelinux', 'grub'],
         'diskless_dhcpd_hosts_path': str(fabric['dhcp_hosts']),
         'diskless_dhcpd_config_path': str(fabric['dhcp_config']),
     }
@@ -267,6 +322,7 @@ def add_node_vars(node: Node, work: Path, tree: Path, fabric: dict[str, Path], p
         'node_name': node.name,
         'node_mac': node.mac,
         'node_ip': node.ip,
+        'diskless_loaders': node.loaders(),
         'diskless_power': power,
         'diskless_power_driver': 'qemu',
         'node_power_fields': {'qmp': str(work / node.name / 'qmp-1.sock')},
@@ -290,9 +346,10 @@ def start_dhcpd(processes: t.Any, ns: t.Any, bridge: str, fabric: dict[str, Path
 def test_two_diskless_nodes_share_one_nfs_root(netns_factory, processes, run_playbook, require_programs, tmp_path):
     require_programs('qemu-system-x86_64', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'dhcpd', 'in.tftpd', 'radvd',
                      'debootstrap', 'unshare', 'dpkg-deb', 'depmod', 'cpio')
-    for loader in (PXELINUX, LDLINUX):
+    for loader in (PXELINUX, LDLINUX, OVMF_CODE, OVMF_VARS, SHIM, GRUB):
         if not loader.is_file():
-            pytest.skip(f'NOT TESTED: {loader} missing (packages pxelinux, syslinux-common: run `make deps`)')
+            pytest.skip(f'NOT TESTED: {loader} missing (packages pxelinux, syslinux-common, ovmf, shim-signed, '
+                        'grub-efi-amd64-signed: run `make deps`)')
     started = time.monotonic()
     CACHE.mkdir(parents=True, exist_ok=True)
     work = tmp_path / 'lab'
@@ -300,6 +357,11 @@ def test_two_diskless_nodes_share_one_nfs_root(netns_factory, processes, run_pla
     fabric = write_fabric_files(work)
     tree = work / 'nfsroot'
     extravars = lab_vars(work, tree, fabric)
+    play, fabric_vars = fabric_play(fabric)
+    laid_out = run_playbook(play, extravars=fabric_vars)
+    assert not laid_out.failed, str(laid_out)
+    dhcpd_conf = fabric['dhcp_config'].read_text()
+    assert 'filename "shimx64.efi";' in dhcpd_conf and 'filename "pxelinux.0";' in dhcpd_conf
 
     with cache_lock():
         # The first run bootstraps the tree with the role itself, into the cache.
@@ -339,6 +401,11 @@ def test_two_diskless_nodes_share_one_nfs_root(netns_factory, processes, run_pla
     pxe = (fabric['tftp'] / 'pxelinux.cfg' / 'diskless-lab').read_text()
     assert f'nfsroot={tree},{NFS_OPTIONS}' in pxe and 'init=/usr/local/sbin/diskless-init' in pxe
     assert os.readlink(fabric['tftp'] / 'pxelinux.cfg' / '0A4D000B') == 'diskless-lab'
+    grub = (fabric['tftp'] / 'grub' / 'diskless-lab').read_text()
+    assert f'nfsroot={tree},{NFS_OPTIONS}' in grub and 'init=/usr/local/sbin/diskless-init' in grub
+    assert '  linux /diskless/lab/vmlinuz ' in grub and 'BOOTIF' not in grub
+    assert os.readlink(fabric['tftp'] / 'grub' / f'grub.cfg-{NODES[0].ip}') == 'diskless-lab'
+    assert (fabric['tftp'] / 'shimx64.efi').is_file() and (fabric['tftp'] / 'grub' / 'grub.cfg').is_file()
     assert f'Path = "{tree}";' in fabric['ganesha_export'].read_text()
 
     install_lab_report(tree, [NODES[1].name] if WIPE else [])
@@ -390,6 +457,9 @@ def test_two_diskless_nodes_share_one_nfs_root(netns_factory, processes, run_pla
                  'Point the node at the diskless boot config'):
         assert added.task(name).changed, name
     assert f'{NODES[1].ip} {NODES[1].name}' in (tree / 'etc/hosts').read_text().splitlines()
+    # The UEFI node gets its GRUB pointer only.
+    assert os.readlink(fabric['tftp'] / 'grub' / f'grub.cfg-{NODES[1].ip}') == 'diskless-lab'
+    assert not (fabric['tftp'] / 'pxelinux.cfg' / '0A4D000C').is_symlink()
     processes.stop(dhcpd)
     start_dhcpd(processes, ns, bridge, fabric)
     wait_for(lambda: ns.listening(67, 'udp'), timeout=30)
@@ -424,7 +494,7 @@ def test_two_diskless_nodes_share_one_nfs_root(netns_factory, processes, run_pla
     finished_at = time.monotonic()
 
     table = [{
-        'node': node.name, 'mac': node.mac, 'ip': node.ip, 'boots': len(node.boots),
+        'node': node.name, 'firmware': node.firmware, 'mac': node.mac, 'ip': node.ip, 'boots': len(node.boots),
         'hostname': ','.join(sorted({boot.get('hostname', '?') for boot in node.boots})) or '-',
         'root': ','.join(sorted({'%s %s' % (boot['mounts'].get('/', {}).get('fstype', '?'),
                                             'ro' if 'ro' in boot['mounts'].get('/', {}).get('options', []) else 'rw')
@@ -433,6 +503,7 @@ def test_two_diskless_nodes_share_one_nfs_root(netns_factory, processes, run_pla
                                                   for path in ('/var', '/tmp', '/home')) for boot in node.boots})) or '-',
         'formatted': ' '.join(boot.get('status', {}).get('formatted', '?') for boot in node.boots) or '-',
         'home marker': 'kept' if len(node.boots) > 1 and node.boots[1].get('marker-found') else 'lost',
+        'secure boot': ','.join(sorted({boot.get('secure-boot', '?') for boot in node.boots})) or '-',
         'seconds': round(node.seconds),
     } for node in NODES]
     summary = {'nodes': table, 'prepare_seconds': round(prepared_at - started),
@@ -462,6 +533,8 @@ def test_two_diskless_nodes_share_one_nfs_root(netns_factory, processes, run_pla
                 assert mount['source'] == f'/dev/vda{index}' and mount['fstype'] == 'ext4', (path, mount)
             assert boot['tmp-mode'] == '1777'
             assert boot['status']['storage'] == 'disk' and boot['status']['hostname'] == node.name
+            # The SecureBoot EFI variable, read on the node from the NFS root: enforced on the UEFI node.
+            assert boot['secure-boot'] == ('on' if node.firmware == 'uefi' else 'n/a'), boot
         # First boot: blank disk formatted, /home empty, marker written.
         assert first['status']['formatted'] == 'yes' and first['status']['reason'] == 'blank'
         assert first['home'] == []
