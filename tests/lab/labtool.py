@@ -257,7 +257,7 @@ def check(args: argparse.Namespace) -> int:
     restarts = 0
     try:
         with open(os.path.join(state, 'image_nodes.log')) as handle:
-            restarts = sum(1 for line in handle if re.match(r'^TASK \[.*dhcp_server : Stop dhcpd\]', line))
+            restarts = sum(1 for line in handle if re.match(r'^TASK \[.*dhcp_server : Start the DHCP server\]', line))
     except OSError:
         pass
     transfer = max((row['receive_seconds'] or 0 for row in rows if row['console_result'] == 'ok'), default=0)
