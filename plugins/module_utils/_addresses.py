@@ -14,24 +14,33 @@ from __future__ import annotations
 
 import re
 import socket
-import traceback
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import AddressError
+from ansible_collections.cluster.netboot.plugins.module_utils._imports import probe
 
-try:
+if TYPE_CHECKING:
     import netaddr
-except ImportError:
-    HAS_NETADDR = False
-    NETADDR_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    HAS_NETADDR = True
-    NETADDR_IMPORT_ERROR = None
+
+# Imported by _require_netaddr, on first use: canonical addresses (a node file this
+# collection wrote, inet_pton's strict dotted quads) never need it (see _imports).
+HAS_NETADDR, NETADDR_IMPORT_ERROR = probe('netaddr')
+
+
+def __getattr__(name: str) -> Any:
+    if name == 'netaddr':
+        _require_netaddr()
+        return globals()['netaddr']
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
 
 
 def _require_netaddr() -> None:
+    global netaddr
     if not HAS_NETADDR:
         raise AddressError('the netaddr Python library is required on the host that runs this plugin')
+    if 'netaddr' not in globals():
+        import netaddr
 
 
 def parse_ipv4(value: object) -> str:
@@ -177,7 +186,6 @@ def pxe_hex_many(values: Iterable[object]) -> list[str]:
     ``INET_PTON`` mode accepts and is ten times faster; whatever it refuses goes
     through netaddr, so results and errors are those of :func:`pxe_hex`.
     """
-    _require_netaddr()
     result = []
     for value in values:
         text = str(value).strip() if value is not None else ''
@@ -186,6 +194,7 @@ def pxe_hex_many(values: Iterable[object]) -> list[str]:
             continue
         except (OSError, ValueError):
             pass
+        _require_netaddr()
         try:
             number = int(netaddr.IPAddress(text, 4, flags=netaddr.INET_PTON))
         except (netaddr.AddrFormatError, ValueError, TypeError):

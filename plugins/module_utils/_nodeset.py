@@ -13,20 +13,27 @@ before ClusterShell sees it.
 from __future__ import annotations
 
 import re
-import traceback
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NodeSetError
+from ansible_collections.cluster.netboot.plugins.module_utils._imports import probe
 
-try:
+if TYPE_CHECKING:
     from ClusterShell.NodeSet import RESOLVER_NOGROUP, NodeSet, NodeSetException
     from ClusterShell.RangeSet import RangeSetException
-except ImportError:
-    HAS_CLUSTERSHELL = False
-    CLUSTERSHELL_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    HAS_CLUSTERSHELL = True
-    CLUSTERSHELL_IMPORT_ERROR = None
+
+# Imported by _require_clustershell, on first use: fold_names and the size check
+# need none of it, and a node file never parses a range (see _imports).
+HAS_CLUSTERSHELL, CLUSTERSHELL_IMPORT_ERROR = probe('ClusterShell')
+_CLUSTERSHELL_NAMES = ('RESOLVER_NOGROUP', 'NodeSet', 'NodeSetException', 'RangeSetException')
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLUSTERSHELL_NAMES:
+        _require_clustershell()
+        return globals()[name]
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
 
 
 # The default limit on the names one range (or one list of ranges) may expand to:
@@ -78,8 +85,12 @@ def _check_size(pattern: str, max_nodes: int) -> None:
 
 
 def _require_clustershell() -> None:
+    global RESOLVER_NOGROUP, NodeSet, NodeSetException, RangeSetException
     if not HAS_CLUSTERSHELL:
         raise NodeSetError('the ClusterShell Python library is required on the host that runs this plugin')
+    if 'NodeSet' not in globals():  # not yet imported (a test may have put its own NodeSet here)
+        from ClusterShell.NodeSet import RESOLVER_NOGROUP, NodeSet, NodeSetException
+        from ClusterShell.RangeSet import RangeSetException
 
 
 def _nodeset(pattern: object, max_nodes: int) -> NodeSet:
