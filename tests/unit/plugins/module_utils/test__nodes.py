@@ -192,3 +192,22 @@ def test_duplicates_are_found_in_any_key_and_named_in_input_order():
     with pytest.raises(NodeListError, match=r'duplicate name n2: N2 \(nodes\[1\]\) and n2 \(nodes\[2\]\)'):
         nodes.check_unique(records)
     nodes.check_unique(records[:2])
+
+
+def test_bulk_work_pauses_the_cycle_collector_and_restores_it():
+    import gc
+    assert gc.isenabled()
+    with nodes.bulk_work():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(NodeListError):
+        with nodes.bulk_work():
+            raise NodeListError('a bad row')
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with nodes.bulk_work():
+            pass
+        assert not gc.isenabled(), 'a collector the caller had paused stays paused'
+    finally:
+        gc.enable()
