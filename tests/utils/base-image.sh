@@ -4,9 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # Builds the molecule base image (a Debian 12 root with systemd as init) once:
-# debootstrap from the mirror apt already uses, then `docker import`.
+# debootstrap from the mirror apt already uses, then `docker import`
+# (tests/utils/debian-image.sh, shared with the EE's base image).
 # Skipped when an image with the same recipe exists (the recipe hash of this
-# script and tests/utils/base-image-packages.txt is kept as an image label).
+# script, tests/utils/debian-image.sh and tests/utils/base-image-packages.txt
+# is kept as an image label).
 #
 # Needs root, debootstrap and a Docker engine (tests/utils/dockerd.sh start).
 # Environment: IMAGE (default cluster-netboot/debian12-systemd:latest),
@@ -17,21 +19,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 IMAGE=${IMAGE:-cluster-netboot/debian12-systemd:latest}
 SUITE=${SUITE:-bookworm}
 PACKAGE_LIST=$here/base-image-packages.txt
-LABEL=org.cluster-netboot.recipe
 # pip that installs the `pip:` entries (the test venv's; any Python 3 pip works).
 PIP_PYTHON=${PIP_PYTHON:-$(cd "$here/../.." && pwd)/.venv/bin/python}
 [[ -x $PIP_PYTHON ]] || PIP_PYTHON=python3
 
 log() { printf '[base-image] %s\n' "$*" >&2; }
+# shellcheck source=SCRIPTDIR/debian-image.sh
+. "$here/debian-image.sh"
 
-recipe=$(cat "$0" "$PACKAGE_LIST" | sha256sum | cut -c1-16)
-have=$(docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$IMAGE" 2>/dev/null || true)
-if [[ $have == "$recipe" && ${FORCE:-0} != 1 ]]; then
-    log "$IMAGE is up to date (recipe $recipe)"
-    exit 0
-fi
+recipe=$(image_recipe "$0" "$PACKAGE_LIST")
+image_is_current "$IMAGE" "$recipe" && exit 0
 
-mapfile -t entries < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$PACKAGE_LIST")
+mapfile -t entries < <(list_entries "$PACKAGE_LIST")
 packages=()
 pip_requirements=()
 for entry in "${entries[@]}"; do
@@ -49,22 +48,12 @@ for package in "${packages[@]}"; do
     [[ " ${core[*]} " == *" $package "* ]] || extra+=("$package")
 done
 
-mirror=$("$here/debian-mirror.sh" "$SUITE")
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/cnb-base-image.XXXXXX")
 cleanup() { rm -rf --one-file-system "$workdir"; }
 trap cleanup EXIT
 root=$workdir/root
 
-log "debootstrap $SUITE from $mirror (takes a few minutes)"
-# A private mount namespace: whatever debootstrap mounts (proc, sys) in the
-# target vanishes with it, even when it fails half-way.
-unshare --mount --propagation private \
-    debootstrap --variant=minbase --include="$(IFS=,; echo "${core[*]}")" \
-    "$SUITE" "$root" "$mirror" >"$workdir/debootstrap.log" 2>&1 || {
-        tail -n 30 "$workdir/debootstrap.log" >&2
-        log "debootstrap failed"
-        exit 1
-    }
+debootstrap_root "$SUITE" "$root" "$workdir/debootstrap.log" "${core[@]}"
 
 if ((${#extra[@]})); then
     log "installing role packages: ${extra[*]}"
@@ -117,20 +106,6 @@ fi
 chroot "$root" systemctl mask run-rpc_pipefs.mount >/dev/null 2>&1 || true
 chroot "$root" systemctl disable nfs-client.target >/dev/null 2>&1 || true
 
-# Container hygiene: no host identity, no package download cache.
-chroot "$root" apt-get clean
-: >"$root/etc/machine-id"
-rm -f "$root/var/lib/dbus/machine-id" "$root/etc/hostname"
-
-log "importing $IMAGE"
-old_id=$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
-tar -C "$root" --numeric-owner -c . |
-    docker import \
-        --change 'CMD ["/sbin/init"]' \
-        --change 'ENV container=docker' \
-        --change "LABEL $LABEL=$recipe" \
-        - "$IMAGE" >/dev/null
-if [[ -n $old_id && $old_id != "$(docker image inspect --format '{{.Id}}' "$IMAGE")" ]]; then
-    docker image rm "$old_id" >/dev/null 2>&1 || log "old image $old_id still in use; left in place"
-fi
+container_hygiene "$root"
+import_root "$root" "$IMAGE" "$recipe" 'CMD ["/sbin/init"]' 'ENV container=docker'
 log "built $IMAGE (recipe $recipe)"

@@ -9,9 +9,10 @@
 # tests/utils/ee-base-image-packages.txt from the mirror apt already uses,
 # plus tests/utils/ee-pkgmgr as /usr/local/bin/ee-pkgmgr (the dnf-style
 # package manager ansible-builder's steps call) and a virtualenv /opt/ee for
-# the EE's Python, then `docker import`.
-# Skipped when an image with the same recipe (hash of this script and those
-# two files, kept as an image label) exists.
+# the EE's Python, then `docker import` (tests/utils/debian-image.sh, shared
+# with the molecule base image).
+# Skipped when an image with the same recipe (hash of this script, the shared
+# library and those files, kept as an image label) exists.
 #
 # Needs root, debootstrap and a Docker engine (tests/utils/dockerd.sh start).
 # Environment: EE_WHEELS (required: directory with the wheels of
@@ -28,33 +29,21 @@ PKGMGR=$here/ee-pkgmgr
 WHEEL_PINS=$here/ee-wheels.txt
 # Installed into /opt/ee from EE_WHEELS (the wheels of ee-wheels.txt, ee.sh).
 PREINSTALL=(bindep PyYAML packaging)
-LABEL=org.cluster-netboot.recipe
 
 log() { printf '[ee-base-image] %s\n' "$*" >&2; }
+# shellcheck source=SCRIPTDIR/debian-image.sh
+. "$here/debian-image.sh"
 
-recipe=$(cat "$0" "$PACKAGE_LIST" "$PKGMGR" "$WHEEL_PINS" | sha256sum | cut -c1-16)
-have=$(docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$IMAGE" 2>/dev/null || true)
-if [[ $have == "$recipe" && ${FORCE:-0} != 1 ]]; then
-    log "$IMAGE is up to date (recipe $recipe)"
-    exit 0
-fi
+recipe=$(image_recipe "$0" "$PACKAGE_LIST" "$PKGMGR" "$WHEEL_PINS")
+image_is_current "$IMAGE" "$recipe" && exit 0
 
 [[ -d ${EE_WHEELS:-} ]] || { log "EE_WHEELS: no wheel directory given (tests/utils/ee.sh sets it)"; exit 2; }
-mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$PACKAGE_LIST")
-mirror=$("$here/debian-mirror.sh" "$SUITE")
+mapfile -t packages < <(list_entries "$PACKAGE_LIST")
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/cnb-ee-base-image.XXXXXX")
 trap 'rm -rf --one-file-system "$workdir"' EXIT
 root=$workdir/root
 
-log "debootstrap $SUITE from $mirror: ${packages[*]}"
-unshare --mount --propagation private \
-    debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
-    "$SUITE" "$root" "$mirror" >"$workdir/debootstrap.log" 2>&1 || {
-        tail -n 30 "$workdir/debootstrap.log" >&2
-        tail -n 30 "$root/debootstrap/debootstrap.log" >&2 2>/dev/null || true
-        log "debootstrap failed"
-        exit 1
-    }
+debootstrap_root "$SUITE" "$root" "$workdir/debootstrap.log" "${packages[@]}"
 install -m 0755 "$PKGMGR" "$root/usr/local/bin/ee-pkgmgr"
 # Debian's system Python refuses ensurepip and pip installs (PEP 668): the
 # EE's Python is a virtualenv of it, /opt/ee, first on PATH (build arg
@@ -67,13 +56,8 @@ cp "$EE_WHEELS"/*.whl "$root/tmp/wheels/"
 chroot "$root" /opt/ee/bin/python3.11 -m pip install -q --disable-pip-version-check --no-index \
     --find-links /tmp/wheels --no-compile "${PREINSTALL[@]}"
 rm -rf "$root/tmp/wheels"
-chroot "$root" apt-get clean
+container_hygiene "$root"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
-: >"$root/etc/machine-id"
-
-log "importing $IMAGE"
-tar -C "$root" --numeric-owner -c . |
-    docker import --change 'CMD ["bash"]' \
-        --change 'ENV PATH=/opt/ee/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change "LABEL $LABEL=$recipe" - "$IMAGE" >/dev/null
+import_root "$root" "$IMAGE" "$recipe" 'CMD ["bash"]' \
+    'ENV PATH=/opt/ee/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 log "built $IMAGE (recipe $recipe, $(docker image inspect --format '{{.Size}}' "$IMAGE") bytes)"
