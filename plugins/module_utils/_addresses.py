@@ -29,7 +29,7 @@ HAS_NETADDR, NETADDR_IMPORT_ERROR = probe('netaddr')
 
 
 def __getattr__(name: str) -> Any:
-    if name == 'netaddr':
+    if name == 'netaddr' and HAS_NETADDR:
         _require_netaddr()
         return globals()['netaddr']
     raise AttributeError('module %r has no attribute %r' % (__name__, name))

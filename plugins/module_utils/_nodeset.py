@@ -30,7 +30,7 @@ _CLUSTERSHELL_NAMES = ('RESOLVER_NOGROUP', 'NodeSet', 'NodeSetException', 'Range
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CLUSTERSHELL_NAMES:
+    if name in _CLUSTERSHELL_NAMES and HAS_CLUSTERSHELL:
         _require_clustershell()
         return globals()[name]
     raise AttributeError('module %r has no attribute %r' % (__name__, name))

@@ -43,17 +43,25 @@ class ProcStat:
     start_ticks: int
 
 
-def read_stat(pid: int, proc_root: str = '/proc') -> ProcStat | None:
-    """Parse /proc/<pid>/stat; None when no such process exists."""
+def _read_proc(pid: int, name: str, what: str, proc_root: str) -> bytes | None:
+    """The bytes of /proc/<pid>/<name>; None when no such process exists."""
     try:
-        with open(os.path.join(proc_root, str(pid), 'stat'), 'rb') as handle:
-            raw = handle.read().decode('utf-8', errors='replace')
+        with open(os.path.join(proc_root, str(pid), name), 'rb') as handle:
+            return handle.read()
     except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
         return None
     except OSError as exc:
         if exc.errno in (errno.ESRCH, errno.ENOENT):
             return None
-        raise ProcessError('cannot read the state of process %d: %s' % (pid, exc)) from None
+        raise ProcessError('cannot read the %s of process %d: %s' % (what, pid, exc)) from None
+
+
+def read_stat(pid: int, proc_root: str = '/proc') -> ProcStat | None:
+    """Parse /proc/<pid>/stat; None when no such process exists."""
+    data = _read_proc(pid, 'stat', 'state', proc_root)
+    if data is None:
+        return None
+    raw = data.decode('utf-8', errors='replace')
     # The command name (field 2) is in parentheses and may itself contain
     # spaces and parentheses: the fields after the last ')' are fixed.
     closing = raw.rfind(')')
@@ -66,15 +74,9 @@ def read_stat(pid: int, proc_root: str = '/proc') -> ProcStat | None:
 
 def read_cmdline(pid: int, proc_root: str = '/proc') -> list[str] | None:
     """The argv of a process; None when it is gone, [] for kernel threads and zombies."""
-    try:
-        with open(os.path.join(proc_root, str(pid), 'cmdline'), 'rb') as handle:
-            raw = handle.read()
-    except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+    raw = _read_proc(pid, 'cmdline', 'command line', proc_root)
+    if raw is None:
         return None
-    except OSError as exc:
-        if exc.errno in (errno.ESRCH, errno.ENOENT):
-            return None
-        raise ProcessError('cannot read the command line of process %d: %s' % (pid, exc)) from None
     if not raw:
         return []
     return [part.decode('utf-8', errors='surrogateescape') for part in raw.rstrip(b'\x00').split(b'\x00')]
