@@ -15,32 +15,22 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import AddressError
 from ansible_collections.cluster.netboot.plugins.module_utils._imports import probe
-
-if TYPE_CHECKING:
-    import netaddr
 
 # Imported by _require_netaddr, on first use: canonical addresses (a node file this
 # collection wrote, inet_pton's strict dotted quads) never need it (see _imports).
 HAS_NETADDR, NETADDR_IMPORT_ERROR = probe('netaddr')
 
 
-def __getattr__(name: str) -> Any:
-    if name == 'netaddr' and HAS_NETADDR:
-        _require_netaddr()
-        return globals()['netaddr']
-    raise AttributeError('module %r has no attribute %r' % (__name__, name))
-
-
-def _require_netaddr() -> None:
-    global netaddr
+def _require_netaddr() -> Any:
+    """The netaddr module, imported on first use."""
     if not HAS_NETADDR:
         raise AddressError('the netaddr Python library is required on the host that runs this plugin')
-    if 'netaddr' not in globals():
-        import netaddr
+    import netaddr
+    return netaddr
 
 
 def parse_ipv4(value: object) -> str:
@@ -49,7 +39,7 @@ def parse_ipv4(value: object) -> str:
     Only the four-part dotted form is accepted: the legacy ``inet_aton`` forms
     (``10.1``, ``0x0a000001``) are almost always typos in an inventory.
     """
-    _require_netaddr()
+    netaddr = _require_netaddr()
     text = str(value).strip() if value is not None else ''
     try:
         return str(netaddr.IPAddress(text, 4, flags=netaddr.INET_PTON))
@@ -58,12 +48,12 @@ def parse_ipv4(value: object) -> str:
 
 
 def ipv4_to_int(value: str) -> int:
-    _require_netaddr()
+    netaddr = _require_netaddr()
     return int(netaddr.IPAddress(parse_ipv4(value), 4))
 
 
 def int_to_ipv4(number: int) -> str:
-    _require_netaddr()
+    netaddr = _require_netaddr()
     if not 0 <= number <= 0xFFFFFFFF:
         raise AddressError('address %d is outside the IPv4 space' % number)
     return str(netaddr.IPAddress(number, 4))
@@ -111,7 +101,7 @@ def normalize_mac(value: object) -> str:
     and ``000db90a1234``, with white space around. Refused: every other form,
     and the addresses no NIC has (all zero, broadcast, multicast).
     """
-    _require_netaddr()
+    netaddr = _require_netaddr()
     text = str(value).strip() if isinstance(value, str) else ''
     if not _MAC_NOTATION.match(text):
         hint = ' (quote MAC addresses in YAML: an unquoted one can be read as a number)' if isinstance(value, int) else ''
@@ -131,7 +121,7 @@ def pxe_mac(value: object) -> str:
 
 def parse_ipv4_network(value: object) -> str:
     """Canonical CIDR form of an IPv4 network (``10.18.1.0/24``); host bits are an error."""
-    _require_netaddr()
+    netaddr = _require_netaddr()
     text = str(value).strip() if value is not None else ''
     try:
         network = netaddr.IPNetwork(text, 4)
@@ -144,7 +134,7 @@ def parse_ipv4_network(value: object) -> str:
 
 def network_from_mask(address: object, netmask: object) -> str:
     """``10.18.1.0`` + ``255.255.255.0`` -> ``10.18.1.0/24`` (dhcpd's subnet syntax)."""
-    _require_netaddr()
+    netaddr = _require_netaddr()
     try:
         network = netaddr.IPNetwork('%s/%s' % (parse_ipv4(address), parse_ipv4(netmask)), 4)
     except (netaddr.AddrFormatError, ValueError, TypeError):
@@ -153,7 +143,7 @@ def network_from_mask(address: object, netmask: object) -> str:
 
 
 def ipv4_in_network(ip: object, network: object) -> bool:
-    _require_netaddr()
+    netaddr = _require_netaddr()
     return netaddr.IPAddress(parse_ipv4(ip), 4) in netaddr.IPNetwork(parse_ipv4_network(network), 4)
 
 
@@ -171,6 +161,7 @@ def is_switch_flooding_group(value: object) -> bool:
 def multicast_pool(value: object) -> Iterator[str]:
     """The usable group addresses of a multicast pool, in order, flooding groups skipped."""
     network = parse_ipv4_network(value)
+    netaddr = _require_netaddr()
     if not netaddr.IPNetwork(network, 4).is_multicast():
         raise AddressError('address pool %s is not inside 224.0.0.0/4' % network)
     for address in netaddr.IPNetwork(network, 4):
@@ -194,7 +185,7 @@ def pxe_hex_many(values: Iterable[object]) -> list[str]:
             continue
         except (OSError, ValueError):
             pass
-        _require_netaddr()
+        netaddr = _require_netaddr()
         try:
             number = int(netaddr.IPAddress(text, 4, flags=netaddr.INET_PTON))
         except (netaddr.AddrFormatError, ValueError, TypeError):
@@ -247,7 +238,7 @@ def ipv4_to_int_many(values: Iterable[object]) -> list[int]:
 
 def ipv4_network_bounds(network: object) -> tuple[int, int]:
     """The first and last address of an IPv4 network as integers, for fast membership tests."""
-    _require_netaddr()
+    netaddr = _require_netaddr()
     parsed = netaddr.IPNetwork(parse_ipv4_network(network), 4)
     return int(parsed.first), int(parsed.last)
 

@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NodeSetError
 from ansible_collections.cluster.netboot.plugins.module_utils._imports import probe
-
-if TYPE_CHECKING:
-    from ClusterShell.NodeSet import RESOLVER_NOGROUP, NodeSet, NodeSetException
-    from ClusterShell.RangeSet import RangeSetException
 
 # Imported by _require_clustershell, on first use: fold_names and the size check
 # need none of it, and a node file never parses a range (see _imports).
@@ -84,6 +80,8 @@ def _check_size(pattern: str, max_nodes: int) -> None:
                            'raise max_nodes if that is really meant' % (pattern, count, max_nodes))
 
 
+# RESOLVER_NOGROUP, NodeSet, NodeSetException and RangeSetException are module globals from the
+# first _require_clustershell() on (pylint cannot see names a global statement binds).
 def _require_clustershell() -> None:
     global RESOLVER_NOGROUP, NodeSet, NodeSetException, RangeSetException
     if not HAS_CLUSTERSHELL:
@@ -93,15 +91,15 @@ def _require_clustershell() -> None:
         from ClusterShell.RangeSet import RangeSetException
 
 
-def _nodeset(pattern: object, max_nodes: int) -> NodeSet:
+def _nodeset(pattern: object, max_nodes: int) -> Any:
     _require_clustershell()
     if not isinstance(pattern, str) or not pattern.strip():
         raise NodeSetError('node range must be a non-empty string, got %r' % (pattern,))
     _check_size(pattern.strip(), max_nodes)
     try:
         # No group resolver: '@group' must never run the external commands of groups.conf.
-        nodes = NodeSet(pattern.strip(), resolver=RESOLVER_NOGROUP)
-    except (NodeSetException, RangeSetException) as exc:
+        nodes = NodeSet(pattern.strip(), resolver=RESOLVER_NOGROUP)  # pylint: disable=undefined-variable
+    except (NodeSetException, RangeSetException) as exc:  # pylint: disable=undefined-variable
         raise NodeSetError('invalid node range %r: %s' % (pattern, exc)) from None
     if any(name.startswith('@') for name in nodes):
         raise NodeSetError('invalid node range %r: node groups (@name) are not supported' % (pattern,))
@@ -122,7 +120,7 @@ def fold(names: Iterable[object] | str, max_nodes: int = DEFAULT_MAX_NODES) -> s
     _require_clustershell()
     if isinstance(names, str):
         names = [part for part in names.replace(',', ' ').split() if part]
-    result = NodeSet(resolver=RESOLVER_NOGROUP)
+    result = NodeSet(resolver=RESOLVER_NOGROUP)  # pylint: disable=undefined-variable
     for name in names:
         if not isinstance(name, str) or any(char.isspace() or ord(char) < 32 for char in name):
             raise NodeSetError('%r is not a node name or range (a string without white space)' % (name,))
