@@ -238,6 +238,7 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _files, _no
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
+@_nodes.bulk_work()
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -257,36 +258,35 @@ def main() -> None:
     )
     params = module.params
     _nodes.check_libraries(module)
-    with _nodes.bulk_work():
-        try:
-            root = _pxe.check_tftp_root(params['tftp_root'])
-            networks = None if params['network'] is None else [params['network']]
-            records = _nodes.from_params(params, networks=networks)
-            _nodes.check_unique(records)
-            # One lock per TFTP root, shared with pxe_config: a config cannot vanish while nodes are pointed at it.
-            with _files.locked_directory(root) as locked_since:
-                loaders = list(dict.fromkeys(params['loader']))
-                plan = []
+    try:
+        root = _pxe.check_tftp_root(params['tftp_root'])
+        networks = None if params['network'] is None else [params['network']]
+        records = _nodes.from_params(params, networks=networks)
+        _nodes.check_unique(records)
+        # One lock per TFTP root, shared with pxe_config: a config cannot vanish while nodes are pointed at it.
+        with _files.locked_directory(root) as locked_since:
+            loaders = list(dict.fromkeys(params['loader']))
+            plan = []
+            for loader in loaders:
+                target = _pxe.boot_target(root, params['boot'], loader) if params['state'] == 'present' else None
+                plan += _pxe.plan_pointers(root, records, params['key'], target, params['state'], params['force'],
+                                           loader)
+            if not module.check_mode:
                 for loader in loaders:
-                    target = _pxe.boot_target(root, params['boot'], loader) if params['state'] == 'present' else None
-                    plan += _pxe.plan_pointers(root, records, params['key'], target, params['state'], params['force'],
-                                               loader)
-                if not module.check_mode:
-                    for loader in loaders:
-                        _pxe.remove_leftovers(root, locked_since, loader)
-                    _pxe.apply_pointers(plan)
-        except NetbootError as exc:
-            module.fail_json(msg=str(exc))
-        summary = _pxe.summarize(plan)
-        summary['nodes'] = len(records)
-        result = dict(
-            changed=summary['pointers'] != summary['unchanged'],
-            nodes=_pxe.report(plan, changed_only=params['report'] == 'changed'),
-            summary=summary,
-        )
-        if module._diff:
-            result['diff'] = _pxe.pointer_diff(root, plan, loaders)
-        module.exit_json(**result)
+                    _pxe.remove_leftovers(root, locked_since, loader)
+                _pxe.apply_pointers(plan)
+    except NetbootError as exc:
+        module.fail_json(msg=str(exc))
+    summary = _pxe.summarize(plan)
+    summary['nodes'] = len(records)
+    result = dict(
+        changed=summary['pointers'] != summary['unchanged'],
+        nodes=_pxe.report(plan, changed_only=params['report'] == 'changed'),
+        summary=summary,
+    )
+    if module._diff:
+        result['diff'] = _pxe.pointer_diff(root, plan, loaders)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -211,3 +211,15 @@ def test_bulk_work_pauses_the_cycle_collector_and_restores_it():
         assert not gc.isenabled(), 'a collector the caller had paused stays paused'
     finally:
         gc.enable()
+
+
+def test_bulk_work_decorates_a_main_that_exits():
+    import gc
+
+    @nodes.bulk_work()
+    def main():
+        assert not gc.isenabled()
+        raise SystemExit(0)  # exit_json
+    with pytest.raises(SystemExit):
+        main()
+    assert gc.isenabled()
