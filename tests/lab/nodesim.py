@@ -28,8 +28,9 @@ Each simulated node goes through the real paths:
   ``IPAPPEND 2``), parsed word by word for the parameters the ramdisk's /init reads
   (roles/imaging_ramdisk/files/init); a config without them (``default``: the local disk) ends
   the node's boot as "booted its disk".
-* reports: every phase the ramdisk reports (boot, receive started, verify started, done), as the
-  same GET request, from the node's own address, to the run's real report receiver.
+* reports: every phase the ramdisk reports (boot, receive started, verify started only with
+  ``cnb.verify=readback``, done), as the same GET request, from the node's own address, to the
+  run's real report receiver.
 * each phase takes ``--phase-seconds``; a sample of the nodes (``--sample``, spread over the
   images) really receives its image with ``udp-receiver`` from the run's multicast session, each in
   its own namespace (two receivers on one host would fight over the port), and reports the sha256
@@ -81,7 +82,8 @@ INIT_PARAMETERS = {
     'cnb.server': ('server', ''), 'cnb.disk': ('disk', ''), 'cnb.size': ('size', ''),
     'cnb.sha256': ('sha256', ''), 'cnb.report': ('report', ''), 'cnb.node': ('node', ''),
     'cnb.after': ('after', 'poweroff'), 'cnb.after_fail': ('after_fail', ''),
-    'cnb.timeout': ('timeout', '1800'), 'cnb.start_timeout': ('start_timeout', ''), 'BOOTIF': ('bootif', ''),
+    'cnb.timeout': ('timeout', '1800'), 'cnb.start_timeout': ('start_timeout', ''), 'cnb.verify': ('verify', 'stream'),
+    'BOOTIF': ('bootif', ''),
 }
 
 
@@ -242,11 +244,13 @@ async def tftp_get(local: str, server: str, name: str) -> bytes | None:
         transport.close()
 
 
-async def http_get(local: str, url: str, tries: int = 5) -> int:
-    """The ramdisk's ``wget`` of one report URL, from the node's address; the HTTP status."""
+async def http_get(local: str, url: str, tries: int = 5) -> tuple[int, list[str]]:
+    """The ramdisk's ``wget`` of one report URL, from the node's address: the HTTP status (0 when every try
+    failed) and what went wrong in the tries before."""
     parts = re.match(r'^http://([^/:]+):(\d+)(/.*)$', url)
     if not parts:
         raise RuntimeError('bad-report-url')
+    errors: list[str] = []
     for attempt in range(tries):
         try:
             reader, writer = await asyncio.wait_for(
@@ -255,10 +259,11 @@ async def http_get(local: str, url: str, tries: int = 5) -> int:
             await writer.drain()
             status = await asyncio.wait_for(reader.readline(), 10)
             writer.close()
-            return int(status.split()[1])
-        except (OSError, asyncio.TimeoutError, IndexError, ValueError):
+            return int(status.split()[1]), errors
+        except (OSError, asyncio.TimeoutError, IndexError, ValueError) as exc:
+            errors.append('%s: %s' % (type(exc).__name__, exc))
             await asyncio.sleep(1 + attempt)
-    return 0
+    return 0, errors
 
 
 # --- the simulated nodes --------------------------------------------------------------------
@@ -272,7 +277,7 @@ class Simulator:
         self.events: list[dict[str, t.Any]] = []
         self.results: dict[str, list[dict[str, t.Any]]] = {}
         self.dhcp = DhcpClients()
-        self.receivers: list[subprocess.Popen] = []
+        self.receivers: list[asyncio.subprocess.Process] = []
 
     def event(self, node: str, what: str, **extra: t.Any) -> None:
         self.events.append(dict(extra, node=node, what=what, time=time.time()))
@@ -302,9 +307,9 @@ class Simulator:
         for task in self.tasks.values():
             task.cancel()
         for receiver in self.receivers:
-            if receiver.poll() is None:
+            if receiver.returncode is None:
                 receiver.kill()
-                receiver.wait()
+                await receiver.wait()
 
     def poll_power(self) -> None:
         with os.scandir(self.power_dir) as entries:
@@ -371,8 +376,11 @@ class Simulator:
                    '&receive_seconds=%s&verify_seconds=%s&backend=%s'
                    % (params['report'], nodename, mac, ip, phase_name, outcome, sha256, detail,
                       time.monotonic() - started, receive, verify, params['backend']))
-            status = await http_get(ip, url)
-            self.event(node['name'], 'report', phase=phase_name, result=outcome, status=status)
+            status, errors = await http_get(ip, url)
+            self.event(node['name'], 'report', phase=phase_name, result=outcome, status=status, errors=errors)
+            if errors:
+                sys.stderr.write('nodesim: %s report %s/%s: status %d after %d failed tries: %s\n'
+                                 % (node['name'], phase_name, outcome, status, len(errors), '; '.join(errors)))
 
         await report('boot', 'ok')
         if not params['addr'] or not params['port']:
@@ -391,21 +399,25 @@ class Simulator:
             await asyncio.sleep(phase)
             got = params['sha256']
         receive_s = '%d' % (time.monotonic() - t0)
-        await report('verify', 'started', receive=receive_s)
-        await asyncio.sleep(phase)
+        verify_s = ''
+        # As init: the sha256 is taken in the stream; only readback (and frisbee) reads the disk back.
+        if params['verify'] == 'readback' or params['backend'] == 'frisbee':
+            await report('verify', 'started', receive=receive_s)
+            await asyncio.sleep(phase)
+            verify_s = '%d' % phase
         verdict = 'unchecked' if not params['sha256'] else ('match' if got == params['sha256'] else 'mismatch')
         if verdict == 'mismatch':
-            await report('done', 'failed', got, 'checksum-mismatch', receive_s, '%d' % phase)
+            await report('done', 'failed', got, 'checksum-mismatch', receive_s, verify_s)
         else:
-            await report('done', 'ok', got, verdict, receive_s, '%d' % phase)
+            await report('done', 'ok', got, verdict, receive_s, verify_s)
         result.update(outcome='done', verdict=verdict, sha256=got, finished=time.time(), sample=bool(node.get('sample')))
         self.event(node['name'], 'done', verdict=verdict)
 
     async def receive(self, node: dict[str, t.Any], params: dict[str, str]) -> str:
-        """udp-receiver in the sample's own namespace, then the sha256 of the first cnb.size bytes."""
+        """udp-receiver in the sample's own namespace writing to its stdout, hashed as it comes (as init does):
+        the sha256 of the first cnb.size bytes."""
         if params['backend'] != 'udpcast':
             raise RuntimeError('the simulator receives udpcast only')
-        target = Path(self.spec['work']) / ('received-%s.img' % node['name'])
         # A real node has talked to the console (TFTP, reports) from the address it receives on, so the
         # console knows its MAC: without that, the sender's unicast connect reply waits for ARP and its
         # first multicast packet overtakes it ("Bad server reply 0006. Other transfer in progress?").
@@ -414,28 +426,33 @@ class Simulator:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await ping.wait()
         argv = ['ip', 'netns', 'exec', node['receiver_ns'], 'timeout', '-s', 'KILL', params['timeout'],
-                'udp-receiver', '--file', str(target), '--nokbd', '--nosync', '--no-progress',
+                'udp-receiver', '--nokbd', '--no-progress',
                 '--interface', node['receiver_if'], '--portbase', params['port'],
                 '--mcast-rdv-address', params['addr'], '--start-timeout', params['start_timeout'],
                 '--receive-timeout', '60']
         log = open(Path(self.spec['work']) / ('receiver-%s.log' % node['name']), 'wb')  # noqa: SIM115
         with log:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            process = await asyncio.create_subprocess_exec(*argv, stdin=subprocess.DEVNULL,
+                                                           stdout=subprocess.PIPE, stderr=log)
         self.receivers.append(process)
-        while process.poll() is None:
-            await asyncio.sleep(0.2)
-        if process.returncode != 0:
-            raise RuntimeError('receiver-exit-%d' % process.returncode)
+        assert process.stdout is not None
         digest = hashlib.sha256()
-        left = int(params['size'] or target.stat().st_size)
-        with open(target, 'rb') as handle:
-            while left > 0:
-                chunk = handle.read(min(left, 1 << 20))
+        left = int(params['size']) if params['size'] else -1
+        try:
+            while True:
+                chunk = await process.stdout.read(1 << 16)
                 if not chunk:
                     break
-                digest.update(chunk)
-                left -= len(chunk)
-        target.unlink()
+                if left != 0:
+                    piece = chunk if left < 0 else chunk[:left]
+                    digest.update(piece)
+                    left = left - len(piece) if left > 0 else left
+            await process.wait()
+        finally:
+            if process.returncode is None:  # powered off meanwhile
+                process.kill()
+        if process.returncode != 0:
+            raise RuntimeError('receiver-exit-%d' % process.returncode)
         return digest.hexdigest()
 
 
@@ -613,6 +630,7 @@ def figures_of(args: argparse.Namespace, nodes: list[dict[str, t.Any]], results:
     finals = [boot['finished'] for boot in imaging.values()]
     span = (max(finals) - min(resets)) if resets and finals else 0.0
     tasks, restarts = count_tasks(log)
+    reports = [event for event in events if event['what'] == 'report']
     # After the run every imaged node is reset once more and must find no imaging config.
     booted_disk = {name for name, boots in results['nodes'].items() if boots[-1].get('outcome') == 'localboot'}
     samples = [node['name'] for node in nodes if node.get('sample')]
@@ -635,6 +653,8 @@ def figures_of(args: argparse.Namespace, nodes: list[dict[str, t.Any]], results:
         'dhcpd_restarts': restarts, 'imaged': len(imaging), 'sampled': len(samples),
         'sampled_match': len(samples) - len(bad), 'booted_disk_after': len(booted_disk),
         'playbook_rc': returncode, 'passed': not problems, 'problems': problems,
+        'reports': len(reports), 'reports_retried': sum(1 for event in reports if event.get('errors')),
+        'reports_lost': sum(1 for event in reports if event.get('status') != 200),
     }
 
 
