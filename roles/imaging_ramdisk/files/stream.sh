@@ -1,7 +1,7 @@
 # Copyright (c) 2026, cluster.netboot contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034 # CNB_STREAM_SHA256 and CNB_RECEIVE_ERROR are for the caller
 #
 # One pass over the disk: the image goes onto the disk and through sha256sum
 # as it arrives, so a node is done when its transfer is done (sourced by the
