@@ -72,6 +72,7 @@ PREFIX = 16
 FIRST_NODE = int(ipaddress.IPv4Address('10.66.1.0'))
 RECEIVER_NET = '10.66.250.'
 GROUPS = 4
+TFTP_WAITS = (2, 3, 4, 6, 8, 10, 12)
 
 
 # --- the ramdisk's command line, as roles/imaging_ramdisk/files/init reads it -------------------
@@ -219,10 +220,12 @@ async def tftp_get(local: str, server: str, name: str) -> bytes | None:
     try:
         request = b'\0\1' + name.encode() + b'\0octet\0'
         content, block, peer = b'', 1, (server, 69)
-        for _attempt in range(5):
+        # Backing off as PXELINUX does (some 40 s in all): when a thousand nodes boot at once, each trying
+        # ten names, in.tftpd forks for every request and answers late; quick retries only add requests.
+        for wait in TFTP_WAITS:
             transport.sendto(request, peer)
             try:
-                data, peer = await asyncio.wait_for(protocol.queue.get(), 3)
+                data, peer = await asyncio.wait_for(protocol.queue.get(), wait)
                 break
             except asyncio.TimeoutError:
                 continue
