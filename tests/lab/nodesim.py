@@ -28,8 +28,9 @@ Each simulated node goes through the real paths:
   ``IPAPPEND 2``), parsed word by word for the parameters the ramdisk's /init reads
   (roles/imaging_ramdisk/files/init); a config without them (``default``: the local disk) ends
   the node's boot as "booted its disk".
-* reports: every phase the ramdisk reports (boot, receive started, verify started, done), as the
-  same GET request, from the node's own address, to the run's real report receiver.
+* reports: every phase the ramdisk reports (boot, receive started, verify started only with
+  ``cnb.verify=readback``, done), as the same GET request, from the node's own address, to the
+  run's real report receiver.
 * each phase takes ``--phase-seconds``; a sample of the nodes (``--sample``, spread over the
   images) really receives its image with ``udp-receiver`` from the run's multicast session, each in
   its own namespace (two receivers on one host would fight over the port), and reports the sha256
@@ -71,6 +72,7 @@ PREFIX = 16
 FIRST_NODE = int(ipaddress.IPv4Address('10.66.1.0'))
 RECEIVER_NET = '10.66.250.'
 GROUPS = 4
+TFTP_WAITS = (2, 3, 4, 6, 8, 10, 12)
 
 
 # --- the ramdisk's command line, as roles/imaging_ramdisk/files/init reads it -------------------
@@ -81,7 +83,8 @@ INIT_PARAMETERS = {
     'cnb.server': ('server', ''), 'cnb.disk': ('disk', ''), 'cnb.size': ('size', ''),
     'cnb.sha256': ('sha256', ''), 'cnb.report': ('report', ''), 'cnb.node': ('node', ''),
     'cnb.after': ('after', 'poweroff'), 'cnb.after_fail': ('after_fail', ''),
-    'cnb.timeout': ('timeout', '1800'), 'cnb.start_timeout': ('start_timeout', ''), 'BOOTIF': ('bootif', ''),
+    'cnb.timeout': ('timeout', '1800'), 'cnb.start_timeout': ('start_timeout', ''), 'cnb.verify': ('verify', 'stream'),
+    'BOOTIF': ('bootif', ''),
 }
 
 
@@ -217,10 +220,12 @@ async def tftp_get(local: str, server: str, name: str) -> bytes | None:
     try:
         request = b'\0\1' + name.encode() + b'\0octet\0'
         content, block, peer = b'', 1, (server, 69)
-        for _attempt in range(5):
+        # Backing off as PXELINUX does (some 40 s in all): when a thousand nodes boot at once, each trying
+        # ten names, in.tftpd forks for every request and answers late; quick retries only add requests.
+        for wait in TFTP_WAITS:
             transport.sendto(request, peer)
             try:
-                data, peer = await asyncio.wait_for(protocol.queue.get(), 3)
+                data, peer = await asyncio.wait_for(protocol.queue.get(), wait)
                 break
             except asyncio.TimeoutError:
                 continue
@@ -242,11 +247,13 @@ async def tftp_get(local: str, server: str, name: str) -> bytes | None:
         transport.close()
 
 
-async def http_get(local: str, url: str, tries: int = 5) -> int:
-    """The ramdisk's ``wget`` of one report URL, from the node's address; the HTTP status."""
+async def http_get(local: str, url: str, tries: int = 5) -> tuple[int, list[str]]:
+    """The ramdisk's ``wget`` of one report URL, from the node's address: the HTTP status (0 when every try
+    failed) and what went wrong in the tries before."""
     parts = re.match(r'^http://([^/:]+):(\d+)(/.*)$', url)
     if not parts:
         raise RuntimeError('bad-report-url')
+    errors: list[str] = []
     for attempt in range(tries):
         try:
             reader, writer = await asyncio.wait_for(
@@ -255,10 +262,11 @@ async def http_get(local: str, url: str, tries: int = 5) -> int:
             await writer.drain()
             status = await asyncio.wait_for(reader.readline(), 10)
             writer.close()
-            return int(status.split()[1])
-        except (OSError, asyncio.TimeoutError, IndexError, ValueError):
+            return int(status.split()[1]), errors
+        except (OSError, asyncio.TimeoutError, IndexError, ValueError) as exc:
+            errors.append('%s: %s' % (type(exc).__name__, exc))
             await asyncio.sleep(1 + attempt)
-    return 0
+    return 0, errors
 
 
 # --- the simulated nodes --------------------------------------------------------------------
@@ -272,7 +280,7 @@ class Simulator:
         self.events: list[dict[str, t.Any]] = []
         self.results: dict[str, list[dict[str, t.Any]]] = {}
         self.dhcp = DhcpClients()
-        self.receivers: list[subprocess.Popen] = []
+        self.receivers: list[asyncio.subprocess.Process] = []
 
     def event(self, node: str, what: str, **extra: t.Any) -> None:
         self.events.append(dict(extra, node=node, what=what, time=time.time()))
@@ -302,9 +310,9 @@ class Simulator:
         for task in self.tasks.values():
             task.cancel()
         for receiver in self.receivers:
-            if receiver.poll() is None:
+            if receiver.returncode is None:
                 receiver.kill()
-                receiver.wait()
+                await receiver.wait()
 
     def poll_power(self) -> None:
         with os.scandir(self.power_dir) as entries:
@@ -371,8 +379,11 @@ class Simulator:
                    '&receive_seconds=%s&verify_seconds=%s&backend=%s'
                    % (params['report'], nodename, mac, ip, phase_name, outcome, sha256, detail,
                       time.monotonic() - started, receive, verify, params['backend']))
-            status = await http_get(ip, url)
-            self.event(node['name'], 'report', phase=phase_name, result=outcome, status=status)
+            status, errors = await http_get(ip, url)
+            self.event(node['name'], 'report', phase=phase_name, result=outcome, status=status, errors=errors)
+            if errors:
+                sys.stderr.write('nodesim: %s report %s/%s: status %d after %d failed tries: %s\n'
+                                 % (node['name'], phase_name, outcome, status, len(errors), '; '.join(errors)))
 
         await report('boot', 'ok')
         if not params['addr'] or not params['port']:
@@ -391,21 +402,25 @@ class Simulator:
             await asyncio.sleep(phase)
             got = params['sha256']
         receive_s = '%d' % (time.monotonic() - t0)
-        await report('verify', 'started', receive=receive_s)
-        await asyncio.sleep(phase)
+        verify_s = ''
+        # As init: the sha256 is taken in the stream; only readback (and frisbee) reads the disk back.
+        if params['verify'] == 'readback' or params['backend'] == 'frisbee':
+            await report('verify', 'started', receive=receive_s)
+            await asyncio.sleep(phase)
+            verify_s = '%d' % phase
         verdict = 'unchecked' if not params['sha256'] else ('match' if got == params['sha256'] else 'mismatch')
         if verdict == 'mismatch':
-            await report('done', 'failed', got, 'checksum-mismatch', receive_s, '%d' % phase)
+            await report('done', 'failed', got, 'checksum-mismatch', receive_s, verify_s)
         else:
-            await report('done', 'ok', got, verdict, receive_s, '%d' % phase)
+            await report('done', 'ok', got, verdict, receive_s, verify_s)
         result.update(outcome='done', verdict=verdict, sha256=got, finished=time.time(), sample=bool(node.get('sample')))
         self.event(node['name'], 'done', verdict=verdict)
 
     async def receive(self, node: dict[str, t.Any], params: dict[str, str]) -> str:
-        """udp-receiver in the sample's own namespace, then the sha256 of the first cnb.size bytes."""
+        """udp-receiver in the sample's own namespace writing to its stdout, hashed as it comes (as init does):
+        the sha256 of the first cnb.size bytes."""
         if params['backend'] != 'udpcast':
             raise RuntimeError('the simulator receives udpcast only')
-        target = Path(self.spec['work']) / ('received-%s.img' % node['name'])
         # A real node has talked to the console (TFTP, reports) from the address it receives on, so the
         # console knows its MAC: without that, the sender's unicast connect reply waits for ARP and its
         # first multicast packet overtakes it ("Bad server reply 0006. Other transfer in progress?").
@@ -414,28 +429,33 @@ class Simulator:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await ping.wait()
         argv = ['ip', 'netns', 'exec', node['receiver_ns'], 'timeout', '-s', 'KILL', params['timeout'],
-                'udp-receiver', '--file', str(target), '--nokbd', '--nosync', '--no-progress',
+                'udp-receiver', '--nokbd', '--no-progress',
                 '--interface', node['receiver_if'], '--portbase', params['port'],
                 '--mcast-rdv-address', params['addr'], '--start-timeout', params['start_timeout'],
                 '--receive-timeout', '60']
         log = open(Path(self.spec['work']) / ('receiver-%s.log' % node['name']), 'wb')  # noqa: SIM115
         with log:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            process = await asyncio.create_subprocess_exec(*argv, stdin=subprocess.DEVNULL,
+                                                           stdout=subprocess.PIPE, stderr=log)
         self.receivers.append(process)
-        while process.poll() is None:
-            await asyncio.sleep(0.2)
-        if process.returncode != 0:
-            raise RuntimeError('receiver-exit-%d' % process.returncode)
+        assert process.stdout is not None
         digest = hashlib.sha256()
-        left = int(params['size'] or target.stat().st_size)
-        with open(target, 'rb') as handle:
-            while left > 0:
-                chunk = handle.read(min(left, 1 << 20))
+        left = int(params['size']) if params['size'] else -1
+        try:
+            while True:
+                chunk = await process.stdout.read(1 << 16)
                 if not chunk:
                     break
-                digest.update(chunk)
-                left -= len(chunk)
-        target.unlink()
+                if left != 0:
+                    piece = chunk if left < 0 else chunk[:left]
+                    digest.update(piece)
+                    left = left - len(piece) if left > 0 else left
+            await process.wait()
+        finally:
+            if process.returncode is None:  # powered off meanwhile
+                process.kill()
+        if process.returncode != 0:
+            raise RuntimeError('receiver-exit-%d' % process.returncode)
         return digest.hexdigest()
 
 
@@ -518,6 +538,41 @@ def lab_up(env: dict[str, str]) -> str:
     return completed.stdout.strip().splitlines()[-1]
 
 
+def console_netns_pid(container: str) -> int:
+    """A process of the lab's console container, whose network namespace nsenter enters."""
+    line = subprocess.run([str(REPO / 'tests' / 'utils' / 'dockerd.sh'), 'env'], stdout=subprocess.PIPE, text=True,
+                          check=True).stdout
+    env = dict(os.environ, **dict(re.findall(r'(\w+)=([^\s;]+)', line.replace('export ', '').replace('"', ''))))
+    return int(subprocess.run(['docker', 'inspect', '--format', '{{.State.Pid}}', container], env=env,
+                              stdout=subprocess.PIPE, text=True, check=True).stdout.strip())
+
+
+def link_address(ns: str, ifname: str) -> str:
+    return json.loads(netns.run(['ip', '-n', ns, '-j', 'link', 'show', ifname]).stdout)[0]['address']
+
+
+def pin_neighbours(pid: int, entries: list[tuple[str, str]]) -> None:
+    """The console's ARP entries for every simulated address, permanent. The kernel's neighbour table is one
+    for all network namespaces (gc_thresh3, 1,024 by default, counts them all): hundreds of simulated nodes,
+    beside other labs on the machine, fill it ("neighbor table overflow"), and the console can then not
+    answer some nodes (TFTP timeouts, reports 10 s late). Permanent entries are not counted (Linux >= 5.0).
+    A lab-only shortcut of the fabric: ARP itself is not what the simulator shows."""
+    batch = ''.join('neigh replace %s lladdr %s dev lab0 nud permanent\n' % entry for entry in entries)
+    netns.run(['nsenter', '-t', str(pid), '-n', 'ip', '-batch', '-'], input=batch, timeout=600)
+
+
+def unpin_neighbours(pid: int, addresses: list[str]) -> None:
+    batch = ''.join('neigh del %s dev lab0\n' % address for address in addresses)
+    netns.run(['nsenter', '-t', str(pid), '-n', 'ip', '-force', '-batch', '-'], input=batch, check=False, timeout=600)
+
+
+def neighbour_table_fulls() -> int:
+    """How often the kernel's (shared) ARP table was full so far (/proc/net/stat/arp_cache, every CPU)."""
+    lines = Path('/proc/net/stat/arp_cache').read_text().splitlines()
+    column = lines[0].split().index('table_fulls')
+    return sum(int(line.split()[column], 16) for line in lines[1:])
+
+
 def count_tasks(log: str) -> tuple[int, int]:
     """Tasks run (each TASK banner, includes and loops counted once) and dhcpd restarts."""
     tasks = len(re.findall(r'^(?:TASK|RUNNING HANDLER) \[', log, re.M))
@@ -533,6 +588,8 @@ def run_command(args: argparse.Namespace) -> int:
     factory = netns.NetnsFactory()
     netns.install_safety_net()
     simulator: subprocess.Popen | None = None
+    pinned: list[str] = []
+    console_pid = 0
     try:
         lab = lab_env(lab_id, state_root)
         if lab.get('LAB_PREFIX') != str(PREFIX):
@@ -560,6 +617,13 @@ def run_command(args: argparse.Namespace) -> int:
             node['receiver_ns'] = receiver_ns.name
             node['receiver_if'] = factory.attach(bridge_ns, lab['BR'], receiver_ns,
                                                  cidr='%s%d/%d' % (RECEIVER_NET, index + 1, PREFIX))
+        console_pid = console_netns_pid(lab['CONTAINER'])
+        entries = [(node['ip'], link_address(sim_ns.name, ifname)) for node in nodes]
+        entries += [('%s%d' % (RECEIVER_NET, index + 1), link_address(node['receiver_ns'], node['receiver_if']))
+                    for index, node in enumerate(node for node in nodes if node.get('sample'))]
+        pin_neighbours(console_pid, entries)
+        pinned = [address for address, _mac in entries]
+        fulls_before = neighbour_table_fulls()
         spec = {'nodes': nodes, 'interface': ifname, 'power_dir': str(power_dir), 'work': str(work),
                 'phase_seconds': args.phase_seconds, 'ready': str(work / 'ready'),
                 'results': str(work / 'results.json'), 'verbose': args.verbose}
@@ -592,13 +656,15 @@ def run_command(args: argparse.Namespace) -> int:
         simulator.wait(timeout=90 + len(nodes) / 5)
         results = json.loads((work / 'results.json').read_text())
         figures = figures_of(args, nodes, results, wall, log, playbook.returncode)
-        figures.update(lab=lab_id, prefix=factory.prefix)
+        figures.update(lab=lab_id, prefix=factory.prefix, neighbour_table_fulls=neighbour_table_fulls() - fulls_before)
         print(json.dumps(figures, indent=None if args.quiet else 1, sort_keys=True))
         return 0 if figures['passed'] or args.allow_failure else 1
     finally:
         if simulator is not None and simulator.poll() is None:
             simulator.kill()
             simulator.wait()
+        if pinned:
+            unpin_neighbours(console_pid, pinned)
         factory.cleanup()
         if own_lab and not args.keep:
             subprocess.run([str(LAB), 'down', lab_id], env=env, stdout=subprocess.DEVNULL, check=False)
@@ -613,6 +679,7 @@ def figures_of(args: argparse.Namespace, nodes: list[dict[str, t.Any]], results:
     finals = [boot['finished'] for boot in imaging.values()]
     span = (max(finals) - min(resets)) if resets and finals else 0.0
     tasks, restarts = count_tasks(log)
+    reports = [event for event in events if event['what'] == 'report']
     # After the run every imaged node is reset once more and must find no imaging config.
     booted_disk = {name for name, boots in results['nodes'].items() if boots[-1].get('outcome') == 'localboot'}
     samples = [node['name'] for node in nodes if node.get('sample')]
@@ -635,6 +702,8 @@ def figures_of(args: argparse.Namespace, nodes: list[dict[str, t.Any]], results:
         'dhcpd_restarts': restarts, 'imaged': len(imaging), 'sampled': len(samples),
         'sampled_match': len(samples) - len(bad), 'booted_disk_after': len(booted_disk),
         'playbook_rc': returncode, 'passed': not problems, 'problems': problems,
+        'reports': len(reports), 'reports_retried': sum(1 for event in reports if event.get('errors')),
+        'reports_lost': sum(1 for event in reports if event.get('status') != 200),
     }
 
 

@@ -2,17 +2,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""playbooks/image_nodes.yml over 100 simulated nodes (tests/lab/nodesim.py) in 4 groups with 4 images.
+"""playbooks/image_nodes.yml over 250 simulated nodes (tests/lab/nodesim.py) in 4 groups with 4 images.
 
 The console is a lab console without VMs (lab.sh up, LAB_VMS=0 LAB_PREFIX=16), configured by the
 collection's roles; every simulated node is powered through node_power's command driver, takes
 its address from the console's dhcpd, fetches its config from in.tftpd by the names PXELINUX tries,
 reports every phase to the run's report receiver; 8 of them really receive their image with
 udp-receiver and check its sha256. Afterwards every node must find no imaging config (it boots its
-disk), and the machine is left as found. bench/image_nodes_scale runs the same for 4 to 1,000 nodes
-and prints the figures. About 3 minutes on 2 cores.
+disk), no report was lost, and the machine is left as found. bench/image_nodes_scale runs the same for
+4 to 1,000 nodes and prints the figures (NODESIM_NODES=1000 runs 1,000 here: it passes, but on a loaded
+machine the final boots of all 1,000 nodes at once, ten TFTP names each, can time out against in.tftpd).
+About 2.5 minutes on 2 cores, half of it the console's setup.
 
-Environment: NODESIM_NODES (100), LAB_TEST_TIMEOUT (900), lab.sh's own.
+Environment: NODESIM_NODES (250), LAB_TEST_TIMEOUT (900), lab.sh's own.
 """
 
 from __future__ import annotations
@@ -29,18 +31,13 @@ from test_imaging import docker_engine_answers, leftovers, missing_tools  # pyli
 
 REPO = Path(__file__).resolve().parents[2]
 NODESIM = REPO / 'tests' / 'lab' / 'nodesim.py'
-NODES = int(os.environ.get('NODESIM_NODES', '100'))
+NODES = int(os.environ.get('NODESIM_NODES', '250'))
 TIMEOUT = int(os.environ.get('LAB_TEST_TIMEOUT', '900'))
 
 
-# Taken out of the default run: in one of two fresh-clone runs a simulated node timed out in phase boot
-# (720 s) while every other node was done; until that is found, CNB_LAB_NODESIM=1 runs it.
-@pytest.mark.skipif(os.environ.get('CNB_LAB_NODESIM') != '1',
-                    reason='NOT TESTED: the 100-node simulator run is off by default (one simulated node timed out '
-                    'in phase boot in one of two fresh-clone runs); CNB_LAB_NODESIM=1 runs it')
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the lab console cannot run: missing %s (run make deps)'
                     % ', '.join(missing_tools()))
-def test_one_hundred_simulated_nodes_are_imaged_through_the_real_console() -> None:
+def test_many_simulated_nodes_are_imaged_through_the_real_console() -> None:
     engine_before = docker_engine_answers()
     completed = subprocess.run([sys.executable, str(NODESIM), 'run', '--nodes', str(NODES), '--sample', '8',
                                 '--phase-seconds', '2'], cwd=REPO, capture_output=True, text=True,
@@ -51,6 +48,8 @@ def test_one_hundred_simulated_nodes_are_imaged_through_the_real_console() -> No
     assert completed.returncode == 0 and figures['passed'], figures['problems']
     assert figures['imaged'] == NODES and figures['booted_disk_after'] == NODES
     assert figures['sampled'] == 8 and figures['sampled_match'] == 8
+    # Every report reached the receiver (a node retries a report 5 times over about a minute).
+    assert figures['reports_lost'] == 0, figures['reports_lost']
     # One restart of dhcpd for all the new host entries.
     assert figures['dhcpd_restarts'] == 1
     # The machine as found: no lab or simulator namespace, no Docker engine the lab started.
