@@ -13,6 +13,7 @@ document is text, one fact per line, fields separated by tabs::
     nic     eth0    52:54:00:12:34:56   up
     cpu     2       QEMU Virtual CPU version 2.5+
     memory  1015808                      (KiB, MemTotal)
+    dimm    1024                         (MiB, one per installed memory device, SMBIOS type 17)
     disk    vda     10737418240     <model>     <serial>
     dmi     product_serial  ABC123
     bmc     kcs     0xca2                (SMBIOS type 38, when the firmware has one)
@@ -79,6 +80,7 @@ def parse_facts(text: str, origin: str) -> Machine:
     system: dict[str, str] = {}
     cpu: dict[str, object] = {}
     memory = None
+    dimms: list[int] = []
     bmc = None
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -93,6 +95,8 @@ def parse_facts(text: str, origin: str) -> Machine:
             cpu = {'count': _number(values[0], 'cpu count', where), 'model': values[1]}
         elif key == 'memory' and len(values) == 1:
             memory = _number(values[0], 'memory', where) * 1024
+        elif key == 'dimm' and len(values) == 1:
+            dimms.append(_number(values[0], 'memory device size', where))
         elif key == 'disk' and len(values) == 4:
             disks.append({'name': values[0], 'bytes': _number(values[1], 'disk size', where),
                           'model': values[2], 'serial': values[3]})
@@ -107,7 +111,8 @@ def parse_facts(text: str, origin: str) -> Machine:
     macs = tuple(dict.fromkeys([boot_mac] + [str(nic['mac']) for nic in nics]))
     serial = system.get('product_serial') or None
     facts = {'boot_nic': boot_nic, 'boot_mac': boot_mac, 'nics': nics, 'cpu': cpu, 'memory_bytes': memory,
-             'disks': disks, 'system': system, 'bmc': bmc}
+             'memory_installed_bytes': sum(dimms) * 1024 * 1024 if dimms else None, 'disks': disks,
+             'system': system, 'bmc': bmc}
     return Machine(mac=boot_mac, macs=macs, serial=serial, facts=facts, origin=origin)
 
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +21,7 @@ def facts_text(mac, other_mac='', serial='S-1', memory_kib=1015808, disk_bytes=2
     lines = ['boot\teth0\t%s' % mac, 'nic\teth0\t%s\tup' % mac]
     if other_mac:
         lines.append('nic\teth1\t%s\tdown' % other_mac)
-    lines += ['cpu\t2\tQEMU Virtual CPU version 2.5+', 'memory\t%d' % memory_kib,
+    lines += ['cpu\t2\tQEMU Virtual CPU version 2.5+', 'memory\t%d' % memory_kib, 'dimm\t1024',
               'disk\tvda\t%d\tQEMU HARDDISK\tQM00001' % disk_bytes, 'dmi\tsys_vendor\tQEMU',
               'dmi\tproduct_serial\t%s' % serial, 'bmc\tkcs\t0xca2']
     return '\n'.join(lines) + '\n'
@@ -37,6 +41,7 @@ def test_parse_facts_reads_every_fact():
         'nics': [{'name': 'eth0', 'mac': '52:54:00:00:00:01', 'link': 'up'},
                  {'name': 'eth1', 'mac': '52:54:00:00:00:02', 'link': 'down'}],
         'cpu': {'count': 2, 'model': 'QEMU Virtual CPU version 2.5+'}, 'memory_bytes': 1015808 * 1024,
+        'memory_installed_bytes': 1024 ** 3,
         'disks': [{'name': 'vda', 'bytes': 2147483648, 'model': 'QEMU HARDDISK', 'serial': 'QM00001'}],
         'system': {'sys_vendor': 'QEMU', 'product_serial': 'S-1'}, 'bmc': {'interface': 'kcs', 'address': '0xca2'}}
 
@@ -201,3 +206,56 @@ def test_facts_file_merges_and_is_stable():
     assert _discovery.facts_file_content('f.json', after, [node]) == after
     with pytest.raises(DiscoveryError, match='invalid JSON'):
         _discovery.facts_file_content('f.json', b'{', [node])
+
+
+DISCOVER_SH = Path(__file__).resolve().parents[4] / 'roles' / 'imaging_ramdisk' / 'files' / 'discover.sh'
+
+
+def fake_machine(root: Path) -> None:
+    """/proc and /sys as a QEMU VM with two NICs, 1 GiB in one DIMM, a 2 GiB virtio disk and an IPMI KCS BMC."""
+    def put(path, content):
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.encode())
+    put('proc/cpuinfo', 'processor\t: 0\nmodel name\t: QEMU Virtual CPU version 2.5+\n\n'
+                        'processor\t: 1\nmodel name\t: QEMU Virtual CPU version 2.5+\n')
+    put('proc/meminfo', 'MemTotal:        1003456 kB\nMemFree:          900000 kB\n')
+    for name, mac, state in (('lo', '00:00:00:00:00:00', 'unknown'), ('ens3', '52:54:00:aa:00:01', 'up'),
+                             ('ens4', '52:54:00:aa:00:02', 'down')):
+        put('sys/class/net/%s/address' % name, mac + '\n')
+        put('sys/class/net/%s/operstate' % name, state + '\n')
+    put('sys/block/vda/size', '%d\n' % (2 * 1024 ** 3 // 512))
+    put('sys/block/vda/serial', 'disk-a1\n')
+    put('sys/block/sr0/size', '2048\n')
+    put('sys/block/loop0/size', '0\n')
+    put('sys/block/sda/size', '2048\n')
+    put('sys/block/sda/device/model', 'QEMU HARDDISK   \n')
+    put('sys/block/sda/device/serial', 'Q\tM1\n')
+    put('sys/class/dmi/id/sys_vendor', 'QEMU\n')
+    put('sys/class/dmi/id/product_serial', 'lab-node-1\n')
+    # SMBIOS type 17: size 1024 MB at offset 12; an empty slot (size 0) is skipped.
+    put('sys/firmware/dmi/entries/17-0/raw', bytes([17, 40, 0, 17]) + bytes(8) + struct.pack('<H', 1024) + bytes(26))
+    put('sys/firmware/dmi/entries/17-1/raw', bytes([17, 40, 0, 18]) + bytes(36))
+    # SMBIOS type 38: KCS (1) at I/O 0xca2 (bit 0 set: I/O space).
+    put('sys/firmware/dmi/entries/38-0/raw', bytes([38, 18, 0, 38, 1, 0x20, 0x20, 0xff]) + struct.pack('<Q', 0xca3))
+
+
+@pytest.mark.skipif(shutil.which('busybox') is None, reason='NOT TESTED: busybox missing, the ramdisk shell')
+def test_the_ramdisk_facts_are_what_the_console_reads(tmp_path):
+    """roles/imaging_ramdisk/files/discover.sh in busybox sh on a fake /proc and /sys, read by parse_facts."""
+    fake_machine(tmp_path)
+    done = subprocess.run(['busybox', 'sh', '-c', '. "$0"; IFACE=ens3 MAC=52:54:00:aa:00:01; cnb_facts',
+                           str(DISCOVER_SH)], env={'CNB_ROOT': str(tmp_path), 'PATH': os.environ['PATH']},
+                          capture_output=True, text=True, check=True, timeout=60)
+    found = _discovery.parse_facts(done.stdout, 'vm')
+    assert found.facts == {
+        'boot_nic': 'ens3', 'boot_mac': '52:54:00:aa:00:01',
+        'nics': [{'name': 'ens3', 'mac': '52:54:00:aa:00:01', 'link': 'up'},
+                 {'name': 'ens4', 'mac': '52:54:00:aa:00:02', 'link': 'down'}],
+        'cpu': {'count': 2, 'model': 'QEMU Virtual CPU version 2.5+'},
+        'memory_bytes': 1003456 * 1024, 'memory_installed_bytes': 1024 ** 3,
+        'disks': [{'name': 'sda', 'bytes': 2048 * 512, 'model': 'QEMU HARDDISK', 'serial': 'QM1'},
+                  {'name': 'vda', 'bytes': 2 * 1024 ** 3, 'model': '', 'serial': 'disk-a1'}],
+        'system': {'sys_vendor': 'QEMU', 'product_serial': 'lab-node-1'},
+        'bmc': {'interface': 'kcs', 'address': '0xca2'}}
+    assert found.serial == 'lab-node-1' and found.macs == ('52:54:00:aa:00:01', '52:54:00:aa:00:02')
