@@ -41,6 +41,8 @@ from ansible_collections.cluster.netboot.plugins.module_utils._errors import Dis
 
 FACTS_DIR = 'facts'
 FACTS_SUFFIX = '.txt'
+# Where the receiver (roles/image_nodes/files/imaging_reports.py, posted_path) keeps a node's console log.
+LOGS_DIR = 'logs'
 # The columns of a naming list: a name, an address, and the MAC or the system serial it belongs to.
 NAMING_FIELDS = ('name', 'ip', 'mac', 'serial')
 DMI_KEYS = ('sys_vendor', 'product_name', 'product_serial', 'product_uuid', 'board_vendor', 'board_name',
@@ -118,6 +120,11 @@ def parse_facts(text: str, origin: str) -> Machine:
 
 def facts_dir(run_dir: str) -> str:
     return os.path.join(run_dir, FACTS_DIR)
+
+
+def log_path(run_dir: str, mac: str) -> str:
+    """The console log a machine sent at its end: ``<run dir>/logs/52-54-00-12-34-56.log``."""
+    return os.path.join(run_dir, LOGS_DIR, mac.replace(':', '-') + '.log')
 
 
 def report_files(run_dir: str) -> list[str]:

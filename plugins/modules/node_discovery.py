@@ -84,6 +84,12 @@ options:
     description: The longest wait for O(count) machines, in seconds; then the machines that did report are named.
     type: int
     default: 600
+  log_grace:
+    description:
+      - After the discovery window (with O(count) only), wait up to this many seconds for the console log that each
+        machine sends right after its facts (O(run_dir)C(/logs/)); RV(nodes[].log) names it.
+    type: int
+    default: 15
   allow_conflicts:
     description: Write the nodes without conflict and return the conflicts instead of failing.
     type: bool
@@ -110,11 +116,14 @@ EXAMPLES = r'''
 
 RETURN = r'''
 nodes:
-  description: Every named machine, in order of arrival, with C(status) V(new) (appended) or V(known) (already in the file).
+  description:
+    - Every named machine, in order of arrival, with C(status) V(new) (appended) or V(known) (already in the file),
+      its C(facts), and C(log), the console log it sent (empty when none arrived).
   type: list
   elements: dict
   returned: always
-  sample: [{"name": "node101", "ip": "10.18.1.101", "mac": "52:54:00:00:00:01", "status": "new", "facts": {}}]
+  sample: [{"name": "node101", "ip": "10.18.1.101", "mac": "52:54:00:00:00:01", "status": "new", "facts": {},
+            "log": "/var/lib/cluster-netboot/discover-nodes/run-1/logs/52-54-00-00-00-01.log"}]
 new:
   description: The names appended to the node file.
   type: list
@@ -150,14 +159,23 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _discovery,
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
-def wait_for_machines(run_dir: str, count: int, timeout: float) -> tuple[list[_discovery.Machine], list[dict]]:
-    """The discovery window: the machines reported once ``count`` did, or when ``timeout`` passed."""
+def wait_for_machines(run_dir: str, count: int, timeout: float,
+                      log_grace: float) -> tuple[list[_discovery.Machine], list[dict]]:
+    """The discovery window: the machines reported once ``count`` did, or when ``timeout`` passed.
+
+    Then up to ``log_grace`` seconds more for their console logs, which each sends right after its facts.
+    """
     deadline = time.monotonic() + timeout
     while True:
         machines, rejected = _discovery.read_machines(_discovery.report_files(run_dir))
         if len(machines) >= count or time.monotonic() >= deadline:
-            return machines, rejected
-        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+            break
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    deadline = time.monotonic() + log_grace
+    while (time.monotonic() < deadline
+           and not all(os.path.exists(_discovery.log_path(run_dir, machine.mac)) for machine in machines)):
+        time.sleep(0.5)
+    return machines, rejected
 
 
 def main() -> None:
@@ -174,6 +192,7 @@ def main() -> None:
             max_nodes=dict(type='int', default=_nodeset.DEFAULT_MAX_NODES),
             count=dict(type='int', default=0),
             timeout=dict(type='int', default=600),
+            log_grace=dict(type='int', default=15),
             allow_conflicts=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('nodeset', 'names', 'names_file')],
@@ -194,7 +213,8 @@ def main() -> None:
                 list_label='names', networks=networks))
         if params['count'] < 0 or params['timeout'] < 0:
             raise NetbootError('count and timeout must not be negative')
-        machines, rejected = wait_for_machines(params['run_dir'], params['count'], params['timeout'])
+        machines, rejected = wait_for_machines(params['run_dir'], params['count'], params['timeout'],
+                                               params['log_grace'] if params['count'] else 0)
         with _files.locked_directory(os.path.dirname(os.path.abspath(node_file))):
             before = _files.read_bytes(node_file)
             text = before.decode('utf-8-sig', errors='strict') if before is not None else ''
@@ -215,6 +235,9 @@ def main() -> None:
                     _files.atomic_write(module, node_file, after, 0o644)
     except (NetbootError, UnicodeDecodeError) as exc:
         module.fail_json(msg=str(exc))
+    for node in result.nodes:
+        log = _discovery.log_path(params['run_dir'], str(node['mac']))
+        node['log'] = log if os.path.exists(log) else ''
     output = dict(
         changed=node_changed or facts_changed,
         nodes=result.nodes,

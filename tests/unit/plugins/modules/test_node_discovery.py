@@ -81,13 +81,18 @@ def test_waits_until_count_machines_reported(tmp_path):
         time.sleep(1.0)
         write_report(tmp_path / 'run', 'b.txt', facts_text('52:54:00:00:00:0b'), time.time())
     write_report(tmp_path / 'run', 'a.txt', facts_text('52:54:00:00:00:0a'), 100)
+    (tmp_path / 'run' / 'logs').mkdir()
+    (tmp_path / 'run' / 'logs' / '52-54-00-00-00-0a.log').write_text('cnb-imaging[1s]: discovery mode\n')
     thread = threading.Thread(target=late_report)
     thread.start()
     started = time.monotonic()
-    ended = run_module(node_discovery.main, args(tmp_path, count=2, timeout=60))
+    ended = run_module(node_discovery.main, args(tmp_path, count=2, timeout=60, log_grace=1))
     thread.join()
     assert ended.result['reported'] == 2 and ended.result['new'] == ['node1', 'node2']
     assert time.monotonic() - started < 30
+    # The console log each machine sent, by name; none arrived from the second one.
+    assert [node['log'] for node in ended.result['nodes']] == [
+        str(tmp_path / 'run' / 'logs' / '52-54-00-00-00-0a.log'), '']
     # The window closes at the timeout with whoever reported.
-    timed = run_module(node_discovery.main, args(tmp_path, count=5, timeout=1))
+    timed = run_module(node_discovery.main, args(tmp_path, count=5, timeout=1, log_grace=0))
     assert timed.result['reported'] == 2 and not timed.result['changed']
