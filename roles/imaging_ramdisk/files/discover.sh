@@ -29,9 +29,10 @@
 #                                             the BMC's system interface and its base address.
 # The kernel exposes no BMC LAN address (that needs an IPMI tool talking to the BMC), so none is sent.
 
-CNB_CONSOLE_LOG=/run/cnb-console.log
-# Where /proc and /sys are read from: the root, except in the collection's tests.
+# Where /proc and /sys are read from and scratch files go: the root and /run, except in the collection's tests.
 CNB_ROOT=${CNB_ROOT:-}
+CNB_RUN=${CNB_RUN:-/run}
+CNB_CONSOLE_LOG=$CNB_RUN/cnb-console.log
 CNB_MODE=''
 # shellcheck disable=SC2013,SC2034 # one line of words; CNB_MODE is read by the init
 for word in $(cat /proc/cmdline); do
@@ -39,9 +40,9 @@ for word in $(cat /proc/cmdline); do
 done
 
 cnb_keep_console_log() {
-    mkfifo /run/cnb-console.fifo 2>/dev/null || return 0
-    tee -a "$CNB_CONSOLE_LOG" </run/cnb-console.fifo &
-    exec >/run/cnb-console.fifo 2>&1
+    mkfifo "$CNB_RUN"/cnb-console.fifo 2>/dev/null || return 0
+    tee -a "$CNB_CONSOLE_LOG" <"$CNB_RUN"/cnb-console.fifo &
+    exec >"$CNB_RUN"/cnb-console.fifo 2>&1
 }
 
 # A word for a URL query: what is not [A-Za-z0-9._:-] becomes '-'.
@@ -63,10 +64,10 @@ cnb_post() {
 
 cnb_send_log() {
     [ -n "$MAC" ] || return 0
-    { cat "$CNB_CONSOLE_LOG" 2>/dev/null; echo '--- kernel log ---'; dmesg 2>/dev/null | tail -n 200
-      [ -s /tmp/receiver.log ] && { echo '--- receiver log ---'; tail -n 50 /tmp/receiver.log; }
-    } >/run/cnb-log-upload 2>&1
-    cnb_post log /run/cnb-log-upload
+    { cat "$CNB_CONSOLE_LOG" 2>/dev/null; [ -n "$CNB_ROOT" ] || { echo '--- kernel log ---'; dmesg 2>/dev/null | tail -n 200; }
+      [ -s "$CNB_ROOT"/tmp/receiver.log ] && { echo '--- receiver log ---'; tail -n 50 "$CNB_ROOT"/tmp/receiver.log; }
+    } >"$CNB_RUN"/cnb-log-upload 2>&1
+    cnb_post log "$CNB_RUN"/cnb-log-upload
 }
 
 # One value of a sysfs file: printable, no tabs or newlines, trimmed.
@@ -123,9 +124,9 @@ cnb_facts() {
 
 cnb_discover() {
     log "discovery mode: sending this machine's hardware facts"
-    cnb_facts >/run/cnb-facts.txt
-    cat /run/cnb-facts.txt
-    if cnb_post facts /run/cnb-facts.txt; then
+    cnb_facts >"$CNB_RUN"/cnb-facts.txt
+    cat "$CNB_RUN"/cnb-facts.txt
+    if cnb_post facts "$CNB_RUN"/cnb-facts.txt; then
         report discover ok "" "" "" ""
     else
         report discover failed "" facts-not-sent "" ""
