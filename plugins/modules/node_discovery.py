@@ -87,7 +87,7 @@ options:
   log_grace:
     description:
       - After the discovery window (with O(count) only), wait up to this many seconds for the console log that each
-        machine sends right after its facts (O(run_dir)C(/logs/)); RV(nodes[].log) names it.
+        machine sends right after its facts (O(run_dir)C(/logs/)); the C(log) of each of RV(nodes) names it.
     type: int
     default: 15
   allow_conflicts:

@@ -20,11 +20,10 @@ import json
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DISCOVER_SH = REPO / 'roles' / 'imaging_ramdisk' / 'files' / 'discover.sh'
@@ -75,7 +74,7 @@ def test_two_unknown_machines_are_discovered_named_and_recorded(run_playbook, tm
         'discover_nodes_range': RANGE, 'discover_nodes_count': 2, 'discover_nodes_timeout': 120,
         'discover_nodes_nodeset': 'node[1-8]', 'discover_nodes_ip_start': '10.18.1.1',
         'discover_nodes_node_file': str(node_file), 'discover_nodes_tftp_root': str(tftp),
-        'discover_nodes_state_dir': str(state), 'discover_nodes_python': os.sys.executable,
+        'discover_nodes_state_dir': str(state), 'discover_nodes_python': sys.executable,
     }
     outcome = {}
     playbook = threading.Thread(target=lambda: outcome.update(result=run_playbook(PLAYBOOK, extravars=extravars)))
@@ -121,10 +120,10 @@ def test_two_unknown_machines_are_discovered_named_and_recorded(run_playbook, tm
     (tftp / 'pxelinux.cfg' / 'orbit').write_text('DEFAULT orbit\n')
     hosts = tmp_path / 'dhcpd.hosts.conf'
     check = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
-        {'name': 'Point', 'cluster.netboot.pxe_boot': {'tftp_root': str(tftp), 'boot': 'orbit',
-                                                        'nodes_file': str(node_file)}},
-        {'name': 'Bind', 'cluster.netboot.dhcpd_host': {'path': str(hosts), 'hosts_file': str(node_file),
-                                                        'validate': False}}]}])
+        {'name': 'Point', 'cluster.netboot.pxe_boot': {
+            'tftp_root': str(tftp), 'boot': 'orbit', 'nodes_file': str(node_file)}},
+        {'name': 'Bind', 'cluster.netboot.dhcpd_host': {
+            'path': str(hosts), 'hosts_file': str(node_file), 'validate': False}}]}])
     assert not check.failed, check.stdout[-3000:]
     assert os.readlink(tftp / 'pxelinux.cfg' / '0A120103') == 'orbit'
     assert 'hardware ethernet 52:54:00:bb:00:01;' in hosts.read_text()
