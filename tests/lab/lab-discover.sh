@@ -11,8 +11,9 @@
 # named node-d1 and node-d2 (in order of arrival, addresses from 10.66.0.31)
 # in the node file /srv/lab/discovered.csv. That file is then the mac_file of
 # an inventory group (discovered.netboot.yml, the nodes inventory plugin)
-# that image_nodes.yml images with lab-a.img in the same run. The hardware
-# facts must say what QEMU was given: memory, disk size, MAC.
+# that image_nodes.yml images with lab-a.img (a run of its own, before the
+# main one); their disks are checked from the host. The hardware facts must
+# say what QEMU was given: memory, disk size, MAC.
 
 DISCOVER_VMS=("lab-disc1 52:54:00:66:0d:01" "lab-disc2 52:54:00:66:0d:02")
 DISCOVER_VM_MEMORY=320
@@ -106,5 +107,33 @@ for problem in problems:
     print('DISCOVERY CHECK FAILED: ' + problem)
 sys.exit(1 if problems else 0)
 PYTHON
-    log "discovery done: the node file names both VMs; image_nodes.yml images them as group-d"
+    # Imaged from the node file (the inventory group reads it as its mac_file), in a run of their own:
+    # six TCG VMs at once would starve the Secure Boot VMs of the main run past their boot timeout.
+    log "discovery: image_nodes.yml images node-d1 and node-d2 (group-d) from the node file"
+    rc=0
+    playbook "$id" "$repo/playbooks/image_nodes.yml" -e '{"image_nodes_final_power": "none", "image_nodes_groups":
+        [{"name": "group-d", "image": "/srv/lab/images/lab-a.img", "inventory_group": "lab_discovered"}]}' \
+        >"$STATE/image_discovered.log" 2>&1 || rc=$?
+    cat "$STATE/image_discovered.log"
+    ((rc == 0)) || die "discovery: image_nodes.yml on the discovered nodes failed (exit $rc)"
+    docker exec "$CONTAINER" sh -c 'ls -t /var/lib/cluster-netboot/image-nodes/*/summary.json | head -n 1 | xargs cat' \
+        >"$STATE/summary_discovered.json"
+    python3 - "$STATE" "$here" <<'PYTHON' || die "discovery: the discovered nodes' disks do not hold their image"
+import json, os, sys
+state = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from labtool import disk_sha256
+with open(os.path.join(state, 'summary_discovered.json')) as handle:
+    nodes = {node['name']: node for node in json.load(handle)['nodes']}
+image = os.path.join(state, 'share', 'images', 'lab-a.img')
+with open(image + '.sha256') as handle:
+    expected = handle.read().strip()
+failed = 0
+for name in ('node-d1', 'node-d2'):
+    got = disk_sha256(os.path.join(state, 'vms', name, 'disk.img'), os.path.getsize(image))
+    result = nodes.get(name, {}).get('result')
+    print('discovered and imaged: %s %s, disk %s (%s)' % (name, result, got[:16], 'match' if got == expected else 'DIFFERS'))
+    failed += result != 'ok' or got != expected
+sys.exit(1 if failed else 0)
+PYTHON
 }

@@ -40,6 +40,8 @@ for word in $(cat /proc/cmdline); do
 done
 
 cnb_keep_console_log() {
+    # Without a reader the exec below would block PID 1: only with tee there.
+    command -v tee >/dev/null || return 0
     mkfifo "$CNB_RUN"/cnb-console.fifo 2>/dev/null || return 0
     tee -a "$CNB_CONSOLE_LOG" <"$CNB_RUN"/cnb-console.fifo &
     exec >"$CNB_RUN"/cnb-console.fifo 2>&1
