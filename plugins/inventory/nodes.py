@@ -57,8 +57,10 @@ options:
         V(10.10.0.0/16). Every address the group gives must lie inside it and be neither its network
         address nor its broadcast address. With or without it, addresses no node can have are refused
         (V(0.0.0.0/8), multicast V(224.0.0.0/4), V(240.0.0.0/4), V(255.255.255.255)).
-      - C(mac_file) - a file with C(name) and C(mac) columns (CSV with that header row,
-        or a YAML or JSON list of mappings), relative to the inventory file. MACs are written as
+      - C(mac_file) - a file with C(name) and C(mac) columns, and optionally C(ip) (CSV with that header row,
+        or a YAML or JSON list of mappings), relative to the inventory file; the node file
+        M(cluster.netboot.node_discovery) writes is one. A row's C(ip) becomes the host's C(ip) and
+        C(ansible_host); one that contradicts the group's O(groups) C(ip) or C(ip_start) is an error. MACs are written as
         V(00:0D:B9:0A:12:34), V(00-0d-b9-0a-12-34), V(000d.b90a.1234) or V(000db90a1234); other forms
         and the addresses no NIC has (all zero, broadcast, multicast) are refused. Rows for hosts of
         other groups are ignored, so one file can serve several groups; a row that names no
@@ -407,17 +409,18 @@ def _group_address_list(source: _Source, spec: Mapping, label: str,
     return [None] * len(nodes), None
 
 
-def _read_mac_file(source: _Source, spec: Mapping, label: str) -> tuple[str, dict[str, tuple[str, str]]]:
+def _read_mac_file(source: _Source, spec: Mapping, label: str) -> tuple[str, dict[str, _nodes.NodeRecord]]:
     key = _key(spec, 'mac_file')
     if not isinstance(spec['mac_file'], str) or not spec['mac_file'].strip():
         raise source.error(key, label + '.mac_file', 'must be a file name, got %r' % (spec['mac_file'],))
     path = source.resolve(spec['mac_file'])
     try:
-        records = _nodes.from_file(path, fields=('name', 'mac'))
-        _nodes.check_unique(records, ('name', 'mac'))
+        # An ip column too: the node file node_discovery writes (name,ip,mac) is a MAC file as it is.
+        records = _nodes.from_file(path, fields=('name', 'ip', 'mac'))
+        _nodes.check_unique(records, ('name', 'ip', 'mac'))
     except NetbootError as exc:
         raise source.error(key, label + '.mac_file', str(exc)) from None
-    return path, {record.name: (record.mac, record.origin) for record in records if record.mac}
+    return path, {record.name: record for record in records if record.mac or record.ip}
 
 
 def _set_host_variable(host: PlannedHost, variable: str, value: object, origin: str) -> None:
@@ -453,7 +456,7 @@ def build_plan(config: Mapping, path: str, max_nodes: int = _nodeset.DEFAULT_MAX
     if not isinstance(groups, Mapping):
         raise source.error(_key(config, 'groups'), 'groups', 'must be a mapping of group names, got %r' % (groups,))
 
-    mac_files: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {}
+    mac_files: dict[str, tuple[str, dict[str, _nodes.NodeRecord]]] = {}
     children_keys: dict[str, object] = {}
     for group_key, spec in groups.items():
         label = 'groups.%s' % group_key
@@ -479,7 +482,7 @@ def build_plan(config: Mapping, path: str, max_nodes: int = _nodeset.DEFAULT_MAX
             seen[name] = origin
         addresses, address_origin = _group_addresses(source, spec, label, nodes)
 
-        macs: dict[str, tuple[str, str]] = {}
+        macs: dict[str, _nodes.NodeRecord] = {}
         if 'mac_file' in spec:
             mac_path, macs = _read_mac_file(source, spec, label)
             mac_files[mac_path] = (source.where(_key(spec, 'mac_file')), macs)
@@ -496,8 +499,12 @@ def build_plan(config: Mapping, path: str, max_nodes: int = _nodeset.DEFAULT_MAX
             if address is not None:
                 _set_host_variable(host, 'ip', address, address_origin)
                 _set_host_variable(host, 'ansible_host', address, address_origin)
-            if name in macs:
-                _set_host_variable(host, 'mac', macs[name][0], macs[name][1])
+            row = macs.get(name)
+            if row is not None and row.mac:
+                _set_host_variable(host, 'mac', row.mac, row.origin)
+            if row is not None and row.ip:
+                _set_host_variable(host, 'ip', row.ip, row.origin)
+                _set_host_variable(host, 'ansible_host', row.ip, row.origin)
 
         if 'vars' in spec:
             if not isinstance(spec['vars'], Mapping):

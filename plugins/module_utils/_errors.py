@@ -29,3 +29,7 @@ class NodeListError(NetbootError):
 
 class FileStateError(NetbootError):
     """A path on disk that is not in a state the module may touch."""
+
+
+class DiscoveryError(NetbootError):
+    """A discovery report that cannot be read, or a naming that cannot be applied."""

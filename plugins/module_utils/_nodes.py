@@ -161,14 +161,28 @@ def from_list(items: object, fields: Sequence[str] = BASE_FIELDS, label: str = '
     return _make_records(rows, networks)
 
 
-def _parse_csv(text: str, fields: Sequence[str], path: str, networks: Sequence[str] | None) -> list[NodeRecord]:
+def _csv_lines(text: str) -> list[tuple[int, str]]:
     # Comment and blank lines are skipped but still counted, so errors name the real line.
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1)
-             if line.strip() and not line.lstrip().startswith('#')]
+    return [(number, line) for number, line in enumerate(text.splitlines(), 1)
+            if line.strip() and not line.lstrip().startswith('#')]
+
+
+def _csv_header(line: str) -> list[str]:
+    return [column.strip().lower() for column in next(csv.reader([line]))]
+
+
+def csv_columns(text: str) -> list[str] | None:
+    """The columns a CSV node file's header row names, in order; None for a file without rows."""
+    lines = _csv_lines(text)
+    return _csv_header(lines[0][1]) if lines else None
+
+
+def _parse_csv(text: str, fields: Sequence[str], path: str, networks: Sequence[str] | None) -> list[NodeRecord]:
+    lines = _csv_lines(text)
     if not lines:
         return []
     header_number, header_line = lines[0]
-    header = [column.strip().lower() for column in next(csv.reader([header_line]))]
+    header = _csv_header(header_line)
     unknown = [column for column in header if column not in fields]
     if unknown or 'name' not in header or len(set(header)) != len(header):
         raise NodeListError(
@@ -203,20 +217,36 @@ def read_text(path: str) -> str:
         return handle.read().decode('utf-8-sig')
 
 
+def file_format(path: str, text: str) -> str:
+    """How a node file is read: ``json``, ``yaml`` or ``csv``, from its extension, else its first character."""
+    extension = os.path.splitext(path)[1].lower()
+    stripped = text.lstrip()
+    if extension == '.json' or (extension not in ('.csv', '.yml', '.yaml') and stripped.startswith('[')):
+        return 'json'
+    if extension in ('.yml', '.yaml') or (extension != '.csv' and stripped.startswith('-')):
+        return 'yaml'
+    return 'csv'
+
+
 def from_file(path: str, fields: Sequence[str] = BASE_FIELDS, networks: Sequence[str] | None = None) -> list[NodeRecord]:
     """Read a node file: CSV with a header row, or a YAML or JSON list of mappings."""
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise NodeListError('cannot read node file %s: %s' % (path, exc)) from None
-    extension = os.path.splitext(path)[1].lower()
-    stripped = text.lstrip()
-    if extension == '.json' or (extension not in ('.csv', '.yml', '.yaml') and stripped.startswith('[')):
+    return from_text(text, path, fields, networks)
+
+
+def from_text(text: str, path: str, fields: Sequence[str] = BASE_FIELDS,
+              networks: Sequence[str] | None = None) -> list[NodeRecord]:
+    """:func:`from_file` on text already read from ``path`` (whose name tells the format)."""
+    kind = file_format(path, text)
+    if kind == 'json':
         try:
             data = json.loads(text)
         except ValueError as exc:
             raise NodeListError('%s: invalid JSON: %s' % (path, exc)) from None
-    elif extension in ('.yml', '.yaml') or (extension != '.csv' and stripped.startswith('-')):
+    elif kind == 'yaml':
         # Imported here: a CSV or JSON run does not pay for PyYAML's import (5 ms of every run).
         try:
             import yaml

@@ -270,3 +270,23 @@ def test_a_symlink_out_of_the_tftp_root_is_no_boot_file(lab, run_playbook, tmp_p
     result = run_playbook(role_play(lab, root, dhcp_server_uefi_filename='outside.efi'))
     assert result.failed and 'would hand out outside.efi,' in str(result)
     assert not run_playbook(role_play(lab, root, dhcp_server_uefi_filename='inside.efi')).failed
+
+
+DISCOVERY = ('10.18.250.1', '10.18.250.9')
+DISCOVERY_SUBNETS = [{'subnet': '10.18.0.0', 'netmask': '255.255.0.0',
+                      'discovery_range': {'start': DISCOVERY[0], 'end': DISCOVERY[1]}}]
+
+
+def test_unknown_clients_get_the_discovery_range_and_known_hosts_their_binding(lab, run_playbook, tmp_path):
+    """A subnet with only a discovery range: strangers get an address from it, bound nodes keep theirs."""
+    result = run_playbook(role_play(lab, boot_root(tmp_path), dhcp_server_hosts=[NODE2],
+                                    dhcp_server_subnets=DISCOVERY_SUBNETS))
+    assert not result.failed, result
+    assert 'allow unknown-clients;' in lab.config_path.read_text()
+    lab.start_dhcpd()
+    for _attempt in range(2):
+        assert lab.ask(NODE2['mac'])['ip'] == NODE2['ip']
+    stranger = lab.ask(STRANGER_MAC)
+    assert stranger is not None, lab.daemon.log()
+    assert stranger['ip'].startswith('10.18.250.') and 1 <= int(stranger['ip'].rsplit('.', 1)[1]) <= 9, stranger
+    assert stranger.get('boot_file') == 'pxelinux.0'

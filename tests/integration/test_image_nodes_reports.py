@@ -95,11 +95,11 @@ def test_reports_become_per_node_verdicts(receiver):
     assert result['failed'] == ['n2', 'n3', 'n4'] and result['ok'] == 1
     # Whether the firmware had Secure Boot on, as each ramdisk read it (n/a: BIOS), in the table.
     assert [nodes[name]['secure_boot'] for name in ('n1', 'n2', 'n3', 'n4')] == ['on', 'n/a', '', '']
-    assert [line.split()[-1] for line in result['table'][1:3]] == ['on', 'n/a']
+    assert [line.split()[-2] for line in result['table'][1:3]] == ['on', 'n/a']
     # The first report's time (the boot phase) is kept: power reset to ramdisk for bench/imaging.
     assert nodes['n1']['first_report'] <= nodes['n1']['last_report']
     assert result['table'][0].split() == ['GROUP', 'IMAGE', 'NODE', 'MAC', 'IP', 'PHASE', 'RESULT', 'SECONDS',
-                                          'RECEIVE', 'CHECKSUM', 'SECURE', 'BOOT']
+                                          'RECEIVE', 'CHECKSUM', 'SECURE', 'BOOT', 'LOG']
     assert json.loads((run_dir / 'summary.json').read_text())['ok'] == 1
 
 
@@ -236,3 +236,43 @@ def test_nodes_that_report_at_once_wait_in_the_queue_while_the_receiver_is_busy(
         with sock:
             assert sock.makefile('rb').readline().split()[1] == b'200'
     assert by_name(run('wait', '--dir', str(run_dir), '--poll', '0'))['n4']['reports'] == count
+
+
+def post(port: int, kind: str, body: bytes, token: str = TOKEN, **query: str) -> int:
+    """A POST as the ramdisk sends it: busybox wget --post-file."""
+    path = Path(os.environ.get('TMPDIR', '/tmp')) / ('cnb-post-%d' % os.getpid())
+    path.write_bytes(body)
+    try:
+        done = subprocess.run(['busybox', 'wget', '-q', '-S', '-O', '/dev/null', '--post-file', str(path),
+                               'http://127.0.0.1:%d/%s/%s?%s' % (port, token, kind, urllib.parse.urlencode(query))],
+                              capture_output=True, text=True, timeout=30, check=False)
+    finally:
+        path.unlink()
+    status = [line.split()[1] for line in done.stderr.splitlines() if line.strip().startswith('HTTP/')]
+    return int(status[-1]) if status else -1
+
+
+def test_console_logs_and_facts_are_kept_per_run_and_the_table_names_the_log(receiver):
+    run_dir, port = receiver
+    run('wait', '--dir', str(run_dir), '--poll', '0')
+    assert report(port, mac='52:54:00:00:00:01', ip='127.0.0.1', phase='receive', result='failed',
+                  detail='receiver-exit-1') == 200
+    assert post(port, 'log', b'cnb-imaging[3s]: first\n', mac='52:54:00:00:00:01', node='n1') == 200
+    # The last post wins (the log at the end holds the whole run).
+    assert post(port, 'log', b'cnb-imaging[3s]: first\ncnb-imaging[9s]: FAILED\n', mac='52:54:00:00:00:01') == 200
+    assert post(port, 'facts', b'boot\teth0\t52:54:00:00:00:09\n', mac='52:54:00:00:00:09') == 200
+    assert post(port, 'facts', b'boot\teth0\tsecond\n', mac='52:54:00:00:00:09') == 200
+    # Another run's token, a MAC that is no MAC (no path out of the run dir), an unknown kind: refused.
+    assert post(port, 'log', b'x', token='other', mac='52:54:00:00:00:02') == 404
+    assert post(port, 'log', b'x', mac='../../etc/passwd') == 404
+    assert post(port, 'report', b'x', mac='52:54:00:00:00:02') == 404
+    assert post(port, 'facts', b'x' * (300 << 10), mac='52:54:00:00:00:02') == 413
+    log = run_dir / 'logs' / '52-54-00-00-00-01.log'
+    assert log.read_text() == 'cnb-imaging[3s]: first\ncnb-imaging[9s]: FAILED\n'
+    assert (run_dir / 'facts' / '52-54-00-00-00-09.txt').read_text() == 'boot\teth0\t52:54:00:00:00:09\n'
+    assert sorted(os.listdir(run_dir / 'logs')) == ['52-54-00-00-00-01.log']
+    assert sorted(os.listdir(run_dir / 'facts')) == ['52-54-00-00-00-09.txt']
+    result = run('wait', '--dir', str(run_dir), '--poll', '0', '--finish', '--log-grace', '1')
+    assert by_name(result)['n1']['log'] == str(log) and by_name(result)['n2']['log'] == ''
+    rows = {line.split()[2]: line.split() for line in result['table'][1:5]}
+    assert rows['n1'][-1] == str(log) and rows['n2'][-1] == '-'

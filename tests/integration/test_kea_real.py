@@ -343,3 +343,20 @@ def test_a_boot_file_not_in_the_tftp_root_fails_the_role_and_changes_nothing(kea
         message = result.task('cluster.netboot.dhcp_server : Refuse boot files that are not in the TFTP root')['msg']
         assert 'would hand out %s, which is not a file in the TFTP root' % missing in message, message
         assert tree_digest(kea_lab.config_path.parent) == before
+
+
+DISCOVERY_SUBNETS = [{'subnet': '10.18.0.0', 'netmask': '255.255.0.0',
+                      'discovery_range': {'start': '10.18.250.1', 'end': '10.18.250.9'}}]
+
+
+def test_unknown_clients_get_the_discovery_range_and_known_hosts_their_reservation(kea_lab):
+    """A subnet with only a discovery range (Kea's UNKNOWN class): strangers get it, reserved nodes do not."""
+    kea_lab.render(dhcp_server_hosts=[NODE2], dhcp_server_subnets=DISCOVERY_SUBNETS)
+    assert '"client-class": "UNKNOWN"' in kea_lab.config_path.read_text()
+    kea_lab.start()
+    for _attempt in range(2):
+        assert kea_lab.ask(NODE2['mac'])['ip'] == NODE2['ip']
+    stranger = kea_lab.ask(STRANGER_MAC)
+    assert stranger is not None, kea_lab.daemon.log()
+    assert stranger['ip'].startswith('10.18.250.') and 1 <= int(stranger['ip'].rsplit('.', 1)[1]) <= 9, stranger
+    assert stranger.get('boot_file') == 'pxelinux.0'

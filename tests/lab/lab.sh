@@ -54,6 +54,7 @@
 # endpoint per VM in the lab namespace, and image_nodes powers the VMs with
 # ipmitool through them),
 # LAB_VMS (1; 0: no VMs, for the node simulator tests/lab/nodesim.py),
+# LAB_DISCOVER (1: two more VMs unknown to DHCP are discovered and imaged, tests/lab/lab-discover.sh),
 # LAB_PREFIX (24: the console's prefix length on the lab bridge; the simulator
 # needs room for thousands of nodes), VENV (.venv).
 set -euo pipefail
@@ -96,6 +97,9 @@ RAMDISK_PACKAGES=(linux-image-amd64 busybox-static udpcast)
 
 log() { printf '[lab %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# LAB_DISCOVER=1: two VMs unknown to DHCP are discovered, named and imaged too.
+# shellcheck source=lab-discover.sh
+. "$here/lab-discover.sh"
 
 [[ $(id -u) == 0 ]] || die "the lab needs root (network namespaces, taps, docker)"
 [[ $LAB_IMAGE_MIB =~ ^[0-9]+$ && $LAB_IMAGE_MIB -ge 1 ]] || die "LAB_IMAGE_MIB must be a positive number"
@@ -389,6 +393,7 @@ up() {
     if [[ $LAB_VMS == 1 ]]; then
         mapfile -t VMS < <(inventory_vms)
         ((${#VMS[@]})) || die "the inventory $LAB_INVENTORY names no lab VMs"
+        mapfile -t -O "${#VMS[@]}" VMS < <(discover_vms)
     fi
 
     ID=$(new_id)
@@ -404,6 +409,7 @@ LAB_IMAGE_MIB=$LAB_IMAGE_MIB
 LAB_FAILURE_CASE=${LAB_FAILURE_CASE:-}
 FRISBEE_DIR=${FRISBEE_DIR:-}
 LAB_POWER=$LAB_POWER
+LAB_DISCOVER=${LAB_DISCOVER:-0}
 LAB_PREFIX=$CONSOLE_PREFIX
 OWNER_PID=$$
 OWNER_START=$(owner_start $$)
@@ -472,7 +478,8 @@ EOF
                      -drive "if=pflash,format=raw,unit=1,file=$STATE/vms/$name/OVMF_VARS.fd")
             nic=virtio-net-pci,romfile=
         else
-            machine=(-m "$LAB_VM_MEMORY" -machine "pc,graphics=off")
+            machine=(-m "$(discover_memory "$name")" -machine "pc,graphics=off")
+            [[ ${machine[1]} ]] || machine[1]=$LAB_VM_MEMORY
             nic=virtio-net-pci
         fi
         # -S: the VM starts "powered off"; node_power (qemu driver) switches it on.
@@ -547,6 +554,7 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
     if [[ ${LAB_POWER:-qmp} == ipmi ]]; then
         power_args=(-e "@$STATE/power.json")
     fi
+    mapfile -t -O "${#power_args[@]}" power_args < <(discover_args)
     CNB_LAB_CONSOLE=$CONTAINER \
     ANSIBLE_COLLECTIONS_PATH=$("$repo/tests/utils/collection-path.sh") \
     ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0} \
@@ -554,6 +562,7 @@ playbook() {  # playbook ID PLAYBOOK [args]: ansible-playbook against the lab's 
         "$VENV/bin/ansible-playbook" -i "$LAB_INVENTORY" "$book" \
         -e "lab_failure_case=${LAB_FAILURE_CASE:-0} lab_image_mib=$LAB_IMAGE_MIB" \
         -e "lab_boot_timeout=${LAB_BOOT_TIMEOUT:-240} lab_dhcp=${LAB_DHCP:-isc} lab_prefix=${LAB_PREFIX:-24}" \
+        -e "lab_discover=${LAB_DISCOVER:-0}" \
         -e "{\"lab_frisbee_dir\": \"${FRISBEE_DIR:-}\"}" "${power_args[@]}" "$@"
 }
 
@@ -725,6 +734,9 @@ case $command in
             exit 0
         fi
         rc=0
+        if [[ ${LAB_DISCOVER:-0} == 1 ]]; then
+            discover "$ID"
+        fi
         image "$ID" "${args[@]}" || rc=$?
         unsigned_refusal "$ID"
         checked=0

@@ -10,6 +10,10 @@ with kea_host, applied through Kea's control socket: no restart. The node
 that cannot boot is left out here (test_imaging.py covers it with dhcpd; it
 costs a whole boot timeout).
 
+Two more VMs, unknown to Kea, are discovered first (LAB_DISCOVER=1, tests/lab/lab-discover.sh):
+playbooks/discover_nodes.yml names them node-d1 and node-d2 in a node file, and image_nodes.yml images
+them from that file (group-d, a run of its own before the main one).
+
 The VMs are powered through BMCs here (LAB_POWER=ipmi): one ipmi_sim per VM
 with a LAN endpoint in the lab namespace, whose chassis control program acts
 on the VM's QMP socket; image_nodes runs node_power with the ipmi driver
@@ -29,9 +33,18 @@ from test_imaging import check_imaged, missing_tools, run_imaging_lab
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
                     % ', '.join(missing_tools()))
 def test_two_groups_image_with_kea_reservations_and_no_restart(tmp_path: Path) -> None:
-    output, data = run_imaging_lab(tmp_path, [], LAB_DHCP='kea', LAB_POWER='ipmi')
+    output, data = run_imaging_lab(tmp_path, [], LAB_DHCP='kea', LAB_POWER='ipmi', LAB_DISCOVER='1')
     check_imaged(data, {'node-a1', 'node-a2', 'node-b1', 'node-b2'})
     assert data['playbook_rc'] == 0
+    # Discovery (LAB_DISCOVER=1, tests/lab/lab-discover.sh): two VMs no DHCP entry knew reported through
+    # Kea's discovery range, were named node-d1 and node-d2 in the node file with facts matching what
+    # QEMU gave them (lab-discover.sh fails the lab otherwise), and image_nodes.yml imaged them from that file.
+    assert output.count('discovery: node-d') == 2 and 'DISCOVERY CHECK FAILED' not in output
+    # Each discovery ramdisk sent its console log, kept in the run's directory and named in the table.
+    assert output.count('log=/var/lib/cluster-netboot/discover-nodes/') == 2, task_section(output, 'The discovered nodes')
+    # ... and image_nodes.yml imaged them from that file (group-d, a run of its own): their disks hold lab-a.img.
+    assert 'discovered and imaged: node-d1 ok' in output and 'discovered and imaged: node-d2 ok' in output
+    assert output.count('(match)') >= 2 and 'DIFFERS' not in output
     # The power went through ipmitool on the lab host (the ipmi settings delegate node_power there).
     assert 'one ipmi_sim BMC per VM' in output
     assert 'changed: [console -> localhost]' in task_section(

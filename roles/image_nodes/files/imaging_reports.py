@@ -27,6 +27,7 @@ import fcntl
 import http.server
 import json
 import os
+import re
 import signal
 import socketserver
 import sys
@@ -65,6 +66,14 @@ FIELDS = ('node', 'mac', 'ip', 'phase', 'result', 'sha256', 'detail', 'seconds',
 # What the ramdisk read from the SecureBoot EFI variable: on, off, n/a (BIOS), unknown (unreadable).
 SECURE_BOOT_VALUES = ('on', 'off', 'n/a', 'unknown')
 PHASE_ORDER = ('none', 'boot', 'receive', 'verify', 'done')
+# What a node may POST: kind -> (directory in the run dir, largest body in bytes).
+POSTED = {'log': ('logs', 4 << 20), 'facts': ('facts', 256 << 10)}
+MAC_TEXT = re.compile(r'[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z')
+
+
+def posted_path(run_dir: str, kind: str, mac: str) -> str:
+    """Where a node's posted log or facts are kept: ``logs/52-54-00-12-34-56.log``, ``facts/<mac>.txt``."""
+    return os.path.join(run_dir, POSTED[kind][0], mac.lower().replace(':', '-') + ('.log' if kind == 'log' else '.txt'))
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -150,6 +159,31 @@ class ReportHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        """``POST /<token>/log?mac=..`` (the node's console log, replaced by each post) and ``/<token>/facts?mac=..``
+        (discovery: the first document per MAC is kept, its mtime is the arrival), stored under the run dir."""
+        url = urllib.parse.urlsplit(self.path)
+        kind = url.path[len('/%s/' % self.server.token):] if url.path.startswith('/%s/' % self.server.token) else ''
+        mac = urllib.parse.parse_qs(url.query).get('mac', [''])[0].lower()
+        try:
+            length = int(self.headers.get('Content-Length', ''))
+        except ValueError:
+            length = -1
+        if kind not in POSTED or not MAC_TEXT.match(mac):
+            self.send_error(404)
+            return
+        if not 0 <= length <= POSTED[kind][1]:
+            self.send_error(413)
+            return
+        body = self.rfile.read(length)
+        path = posted_path(self.server.run_dir, kind, mac)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if kind == 'log' or not os.path.exists(path):
+            write_atomic(path, body.decode('utf-8', errors='replace'))
+        self.send_response(200)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
     def log_message(self, format: str, *args: object) -> None:  # pylint: disable=redefined-builtin
         sys.stderr.write('%s %s\n' % (self.client_address[0], format % args))
 
@@ -180,6 +214,7 @@ def serve(args: argparse.Namespace) -> int:
     server = ReportServer((args.bind, args.port), ReportHandler)
     server.token = args.token
     server.reports = os.path.join(args.dir, 'reports.jsonl')
+    server.run_dir = args.dir
     server.locks = locks
     print(json.dumps({'port': server.server_address[1], 'pid': os.getpid()}), flush=True)
     # A receiver that nobody stops (a killed playbook) still ends: at its lifetime, or once the run
@@ -289,7 +324,7 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
         'ip': node.get('ip'), 'phase': 'none', 'result': 'waiting', 'sha256': '', 'verdict': '',
         'seconds': None, 'receive_seconds': None, 'verify_seconds': None, 'detail': '', 'final': False,
         'reports': len(mine), 'first_report': mine[0].get('time') if mine else None, 'last_report': None,
-        'note': '', 'secure_boot': '', 'backend': '',
+        'note': '', 'secure_boot': '', 'backend': '', 'log': '',
     }
     seen = set()
     for report in mine:
@@ -366,7 +401,7 @@ def progress_text(states: list[dict], elapsed: float) -> list[str]:
 
 def table(states: list[dict]) -> list[str]:
     header = ('GROUP', 'IMAGE', 'NODE', 'MAC', 'IP', 'PHASE', 'RESULT', 'SECONDS', 'RECEIVE', 'CHECKSUM',
-              'SECURE BOOT')
+              'SECURE BOOT', 'LOG')
     rows = [header]
     for state in states:
         rows.append((
@@ -374,7 +409,7 @@ def table(states: list[dict]) -> list[str]:
             state['ip'] or '-', state['phase'], state['result'],
             '%.0f' % state['seconds'] if state['seconds'] is not None else '-',
             '%.0f' % state['receive_seconds'] if state['receive_seconds'] is not None else '-',
-            state['verdict'] or '-', state['secure_boot'] or '-'))
+            state['verdict'] or '-', state['secure_boot'] or '-', state.get('log') or '-'))
     widths = [max(len(str(row[index])) for row in rows) for index in range(len(header))]
     lines = ['  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     for state in states:
@@ -388,6 +423,10 @@ def evaluate(args: argparse.Namespace, started: float, nodes: list[dict], power_
     reports = load_reports(os.path.join(args.dir, 'reports.jsonl'))
     states = [node_state(node, reports, started, now, args.boot_timeout, args.timeout, power_failed, args.finish)
               for node in nodes]
+    for state in states:
+        # The console log each node sends at its end (and on failure), kept in this run's dir.
+        log = posted_path(args.dir, 'log', state['mac']) if state['mac'] else ''
+        state['log'] = log if log and os.path.exists(log) else ''
     done = all(state['final'] for state in states)
     return {
         'done': done,
@@ -426,6 +465,12 @@ def wait(args: argparse.Namespace) -> int:
         result = evaluate(args, started, nodes, power_failed)
         if result['final'] != initial_final:
             break
+    # A node sends its console log right after its last report: give the logs a moment to arrive.
+    log_deadline = time.time() + args.log_grace
+    while (result['done'] and time.time() < log_deadline
+           and any(state['reports'] and not state['log'] for state in result['nodes'])):
+        time.sleep(0.5)
+        result = evaluate(args, started, nodes, power_failed)
     if result['done']:
         summary = dict(result, finished=time.time())
         write_atomic(os.path.join(args.dir, 'summary.json'), json.dumps(summary, indent=1, sort_keys=True) + '\n')
@@ -454,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     wait_parser.add_argument('--timeout', type=float, default=1800)
     wait_parser.add_argument('--power-failed', action='append', help='NODE=REASON for a node whose power failed')
     wait_parser.add_argument('--finish', action='store_true', help='count nodes still under way as failed')
+    wait_parser.add_argument('--log-grace', type=float, default=0,
+                             help='once every node is final, wait this long for the console logs of nodes that reported')
     stop_parser = commands.add_parser('stop')
     stop_parser.add_argument('--dir', required=True)
     args = parser.parse_args(argv)

@@ -374,3 +374,36 @@ def test_render(template, coordinates, expected):
 def test_index_needs_exactly_one_number():
     with pytest.raises(ValueError, match=r'no \{index\}'):
         nodes_plugin.render('{index}', (1, 2), 'host node1-2')
+
+
+def test_a_discovered_node_file_is_a_mac_file_with_addresses(parse):
+    """The node file node_discovery writes (name,ip,mac) is read as it is: the MAC, and the address where the
+    group gives none; an address that contradicts the group's is an error naming both."""
+    discovered = 'name,ip,mac\nnode1,10.18.1.1,52:54:00:00:00:0a\nnode2,10.18.1.2,52:54:00:00:00:0b\n'
+    inventory = parse('''\
+        plugin: cluster.netboot.nodes
+        groups:
+          new:
+            nodes: node[1-2]
+            mac_file: nodes.csv
+        ''', {'nodes.csv': discovered})
+    node = host_vars(inventory, 'node2')
+    assert (node['ip'], node['ansible_host'], node['mac']) == ('10.18.1.2', '10.18.1.2', '52:54:00:00:00:0b')
+    same = parse('''\
+        plugin: cluster.netboot.nodes
+        groups:
+          new:
+            nodes: node[1-2]
+            ip_start: 10.18.1.1
+            mac_file: nodes.csv
+        ''', {'nodes.csv': discovered})
+    assert host_vars(same, 'node1')['ip'] == '10.18.1.1'
+    with pytest.raises(AnsibleParserError, match='nodes.csv line 2: host node1 gets ip 10.18.1.1 here, but 10.18.1.8'):
+        parse('''\
+            plugin: cluster.netboot.nodes
+            groups:
+              new:
+                nodes: node[1-2]
+                ip_start: 10.18.1.8
+                mac_file: nodes.csv
+            ''', {'nodes.csv': discovered})
