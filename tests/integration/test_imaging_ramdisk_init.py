@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The imaging ramdisk's /init (roles/imaging_ramdisk/files/init) with its real stream.sh, run by busybox.
+"""The imaging ramdisk's /init (roles/imaging_ramdisk/files/init) with its real stream.sh and discover.sh, run by busybox.
 
 A chroot stands in for the ramdisk: the host's static busybox and its applets, the real init and
 stream.sh, a stub netup.sh (the NIC and DHCP bring-up, covered by the QEMU lab), ``udp-receiver``
@@ -80,6 +80,7 @@ def ramdisk(tmp_path: Path):
     shutil.copy(FILES / 'init', root / 'init')
     (root / 'init').chmod(0o755)
     shutil.copy(FILES / 'stream.sh', root / 'lib' / 'cluster-netboot' / 'stream.sh')
+    shutil.copy(FILES / 'discover.sh', root / 'lib' / 'cluster-netboot' / 'discover.sh')
     (root / 'lib' / 'cluster-netboot' / 'netup.sh').write_text(NETUP)
     (root / 'proc' / 'uptime').write_text('100.00 50.00\n')
     (root / 'proc' / 'sys' / 'vm' / 'drop_caches').write_text('0\n')
@@ -108,11 +109,16 @@ def boot(root: Path, cmdline: str, receiver_status: int = 0) -> list[dict[str, s
     console = (completed.stdout + completed.stderr).decode(errors='replace')
     assert (root / 'after.log').read_text().split() == ['poweroff'], console
     reports = []
+    paths = []
     for line in (root / 'reports.log').read_text().splitlines():
         url = urllib.parse.urlsplit(line)
+        paths.append(url.path)
+        if url.path == '/token/log':  # the console log, sent at the end (discover.sh)
+            continue
         assert url.path == '/token/report', line
         reports.append({key: values[0] for key, values in urllib.parse.parse_qs(url.query, keep_blank_values=True)
                         .items()})
+    assert paths and paths[-1] == '/token/log', 'the console log is not sent after the last report: %s' % paths
     return reports
 
 
