@@ -375,7 +375,8 @@ def table(states: list[dict]) -> list[str]:
 
 def evaluate(args: argparse.Namespace, started: float, nodes: list[dict], power_failed: dict[str, str]) -> dict:
     now = time.time()
-    reports = load_reports(os.path.join(args.dir, 'reports.jsonl'))
+    reports = [report for report in load_reports(os.path.join(args.dir, 'reports.jsonl'))
+               if (as_number(report.get('time')) or 0.0) >= getattr(args, 'since', 0.0)]
     states = [node_state(node, reports, started, now, args.boot_timeout, args.timeout, power_failed, args.finish)
               for node in nodes]
     done = all(state['final'] for state in states)
@@ -393,13 +394,22 @@ def evaluate(args: argparse.Namespace, started: float, nodes: list[dict], power_
     }
 
 
+def round_files(args: argparse.Namespace) -> tuple[str, str, str]:
+    """The nodes, start and summary files of the round (``--round``): a retry round has its own."""
+    suffix = '' if args.round <= 1 else '-%d' % args.round
+    return tuple(os.path.join(args.dir, name % suffix)  # type: ignore[return-value]
+                 for name in ('nodes%s.json', 'started%s', 'summary%s.json'))
+
+
 def wait(args: argparse.Namespace) -> int:
-    with open(os.path.join(args.dir, 'nodes.json')) as handle:
+    nodes_path, started_path, summary_path = round_files(args)
+    with open(nodes_path) as handle:
         nodes = json.load(handle)
+    # A retry round counts the reports sent after its nodes were recorded (before their reset).
+    args.since = os.stat(nodes_path).st_mtime if args.round > 1 else 0.0
     # The receiver's sign that this run is alive (see serve --orphan-timeout).
     write_atomic(os.path.join(args.dir, 'heartbeat'), '%f\n' % time.time())
     # The first wait comes right after the power reset: the timeouts count from there.
-    started_path = os.path.join(args.dir, 'started')
     if not os.path.exists(started_path):
         write_atomic(started_path, '%f\n' % time.time())
     with open(started_path) as handle:
@@ -418,7 +428,7 @@ def wait(args: argparse.Namespace) -> int:
             break
     if result['done']:
         summary = dict(result, finished=time.time())
-        write_atomic(os.path.join(args.dir, 'summary.json'), json.dumps(summary, indent=1, sort_keys=True) + '\n')
+        write_atomic(summary_path, json.dumps(summary, indent=1, sort_keys=True) + '\n')
     print(json.dumps(result, sort_keys=True))
     return 0
 
@@ -444,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     wait_parser.add_argument('--timeout', type=float, default=1800)
     wait_parser.add_argument('--power-failed', action='append', help='NODE=REASON for a node whose power failed')
     wait_parser.add_argument('--finish', action='store_true', help='count nodes still under way as failed')
+    wait_parser.add_argument('--round', type=int, default=1,
+                             help='the imaging round (a retry round N > 1 waits for the nodes of nodes-N.json)')
     stop_parser = commands.add_parser('stop')
     stop_parser.add_argument('--dir', required=True)
     args = parser.parse_args(argv)
