@@ -118,6 +118,27 @@ def test_silent_nodes_fail_on_the_boot_timeout_and_finish_ends_the_rest(receiver
     assert result['done'] and 'interrupted' in by_name(result)['n3']['detail']
 
 
+def test_a_retry_round_waits_for_its_own_nodes_and_counts_only_their_new_reports(receiver):
+    run_dir, port = receiver
+    run('wait', '--dir', str(run_dir), '--poll', '0')
+    assert report(port, mac='52:54:00:00:00:02', ip='127.0.0.2', phase='receive', result='failed',
+                  detail='receiver-exit-1') == 200
+    time.sleep(0.05)
+    # The retry of n2: its nodes are recorded before its reset; its earlier failure no longer counts.
+    nodes = json.loads((run_dir / 'nodes.json').read_text())
+    (run_dir / 'nodes-2.json').write_text(json.dumps([node for node in nodes if node['name'] == 'n2']))
+    second = run('wait', '--dir', str(run_dir), '--poll', '0', '--round', '2')
+    assert [(node['name'], node['final'], node['phase']) for node in second['nodes']] == [('n2', False, 'none')]
+    assert report(port, mac='52:54:00:00:00:02', ip='127.0.0.2', phase='done', result='ok', sha256=SHA_A,
+                  detail='match') == 200
+    second = run('wait', '--dir', str(run_dir), '--poll', '5', '--round', '2')
+    assert second['done'] and second['ok'] == 1
+    assert json.loads((run_dir / 'summary-2.json').read_text())['ok'] == 1
+    # The first round still sees its own failure.
+    first = by_name(run('wait', '--dir', str(run_dir), '--poll', '0', '--finish'))
+    assert first['n2']['detail'] == 'receiver-exit-1'
+
+
 def start_locked(run_dir: Path, nodes: list[dict], lock_dir: Path, run_id: str,
                  *extra: str) -> subprocess.CompletedProcess:
     run_dir.mkdir()
