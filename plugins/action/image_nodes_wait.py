@@ -72,7 +72,7 @@ class ActionModule(ActionBase):
 
         status = self._query(args, task_vars, finish=False)
         while True:
-            display.display('\n'.join('attempt %d %s' % (current['attempt'], line) for line in status['progress']))
+            display.display('\n'.join(_imaging_plan.progress(status['nodes'], status['elapsed'], current['attempt'])))
             if status['done']:
                 break
             status = self._query(args, task_vars, finish=False)

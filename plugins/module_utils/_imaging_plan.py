@@ -239,6 +239,36 @@ def is_ok(state: Mapping[str, t.Any]) -> bool:
     return bool(state.get('final')) and state.get('result') == 'ok'
 
 
+def progress(states: Sequence[Node], elapsed: float, attempt: int = 1, list_up_to: int = 16) -> list[str]:
+    """One line per group: how many nodes finished and where each is; a group larger than ``list_up_to``
+    is counted by phase, naming only its failed nodes (a thousand names a line helps nobody)."""
+    groups: dict[str, list[Node]] = {}
+    for state in states:
+        groups.setdefault(state.get('group') or '-', []).append(state)
+    prefix = 'attempt %d ' % attempt if attempt > 1 else ''
+    lines = []
+    for group, members in groups.items():
+        finished = sum(1 for state in members if state.get('final'))
+
+        def where(state: Node) -> str:
+            if state.get('final'):
+                return 'ok' if state.get('result') == 'ok' else 'FAILED'
+            return state['phase'] if state.get('phase') not in (None, '', 'none') else 'booting'
+        if len(members) <= list_up_to:
+            detail = ', '.join('%s %s' % (state['name'], where(state)) for state in members)
+        else:
+            counts: dict[str, int] = {}
+            for state in members:
+                counts[where(state)] = counts.get(where(state), 0) + 1
+            detail = ', '.join('%s %d' % (key, counts[key]) for key in ('ok', 'FAILED', 'booting', 'boot', 'receive',
+                                                                        'verify', 'done') if key in counts)
+            failed = [state['name'] for state in members if where(state) == 'FAILED']
+            if failed:
+                detail += '; failed: %s%s' % (', '.join(failed[:list_up_to]), ', ...' if len(failed) > list_up_to else '')
+        lines.append('%s%4.0fs %s: %d/%d finished (%s)' % (prefix, elapsed, group, finished, len(members), detail))
+    return lines
+
+
 def table(states: Sequence[Node], attempts: bool = False) -> list[str]:
     """One row per node, the failed nodes' reasons below; with ``attempts`` the attempt that counted."""
     header = ['GROUP', 'IMAGE', 'NODE', 'MAC', 'IP', 'PHASE', 'RESULT', 'SECONDS', 'RECEIVE', 'CHECKSUM', 'SECURE BOOT']

@@ -377,7 +377,14 @@ def evaluate(args: argparse.Namespace, started: float, nodes: list[dict], power_
     now = time.time()
     reports = [report for report in load_reports(os.path.join(args.dir, 'reports.jsonl'))
                if (as_number(report.get('time')) or 0.0) >= getattr(args, 'since', 0.0)]
-    states = [node_state(node, reports, started, now, args.boot_timeout, args.timeout, power_failed, args.finish)
+    # Each node's reports, looked up once (node_state would scan every report for every node).
+    by_key: dict[str, list[dict]] = {}
+    for report in reports:
+        by_key.setdefault('mac ' + str(report.get('mac')), []).append(report)
+        by_key.setdefault('ip ' + str(report.get('ip')), []).append(report)
+    states = [node_state(node, by_key.get('mac ' + (node.get('mac') or '').lower() if node.get('mac')
+                                          else 'ip ' + str(node.get('ip')), []),
+                         started, now, args.boot_timeout, args.timeout, power_failed, args.finish)
               for node in nodes]
     done = all(state['final'] for state in states)
     return {

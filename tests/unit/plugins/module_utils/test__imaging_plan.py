@@ -183,3 +183,14 @@ def test_a_node_still_under_way_is_not_ok():
 ])
 def test_power_failures(power, expected):
     assert plan.power_failures(power) == expected
+
+
+def test_progress_names_every_node_of_a_small_group_and_counts_a_large_one():
+    small = [state('a1', group='a'), dict(state('a2', group='a'), final=False, phase='receive'),
+             dict(state('a3', group='a'), final=False, phase='none')]
+    large = [dict(state('b%d' % index, group='b'), final=False, phase='verify') for index in range(20)]
+    large[3] = state('b3', 'failed', group='b')
+    lines = plan.progress(small + large, 12.4, list_up_to=16)
+    assert lines == ['  12s a: 1/3 finished (a1 ok, a2 receive, a3 booting)',
+                     '  12s b: 1/20 finished (FAILED 1, verify 19; failed: b3)']
+    assert plan.progress(small, 3, attempt=2)[0].startswith('attempt 2    3s a: 1/3')
