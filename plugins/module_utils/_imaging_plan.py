@@ -136,6 +136,16 @@ def image_checks(nodes: Iterable[Node]) -> dict[str, bool]:
     return checks
 
 
+def _disk_value(first: Node, stat: Mapping[str, t.Any], raw: Mapping[str, t.Any] | None, key: str,
+                stat_key: str) -> str:
+    """The group's own value, else the raw image's, else the image's (not for a compressed frisbee image)."""
+    if first[key]:
+        return first[key]
+    if raw is not None:
+        return _text(raw.get(stat_key, ''))
+    return '' if first['backend'] == 'frisbee' else _text(stat.get(stat_key, ''))
+
+
 def plan_images(nodes: Sequence[Node], stats: Mapping[str, Mapping[str, t.Any]], run_id: str) -> tuple[list[Node], list[str]]:
     """One entry per image: backend, disk, the size and sha256 the disk must end up with, the config name.
 
@@ -149,19 +159,8 @@ def plan_images(nodes: Sequence[Node], stats: Mapping[str, Mapping[str, t.Any]],
         for path, found in ((first['image'], stat), (first['raw_image'], raw)):
             if found is not None and path and not (found.get('exists') and found.get('isreg')):
                 errors.append('image %s does not exist on the console or is not a regular file' % path)
-        frisbee = first['backend'] == 'frisbee'
-        if first['size']:
-            size = first['size']
-        elif raw is not None:
-            size = _text(raw.get('size', ''))
-        else:
-            size = '' if frisbee else _text(stat.get('size', ''))
-        if first['sha256']:
-            sha256 = first['sha256']
-        elif raw is not None:
-            sha256 = _text(raw.get('checksum', ''))
-        else:
-            sha256 = '' if frisbee else _text(stat.get('checksum', ''))
+        size, sha256 = (_disk_value(first, stat, raw, key, stat_key)
+                        for key, stat_key in (('size', 'size'), ('sha256', 'checksum')))
         images.append({
             'image': first['image'], 'backend': first['backend'], 'disk': first['disk'], 'size': size,
             'sha256': sha256, 'config': 'image-nodes-%s-%d' % (run_id, index),

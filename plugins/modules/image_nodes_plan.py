@@ -27,15 +27,13 @@ author:
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
+  - cluster.netboot.attributes.action
 attributes:
   check_mode:
     support: full
     details: It reads and changes nothing else in check mode either.
   diff_mode:
     support: none
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
 options:
   groups:
     description:

@@ -22,14 +22,12 @@ author:
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
+  - cluster.netboot.attributes.action
 attributes:
   check_mode:
     support: none
   diff_mode:
     support: none
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
 options:
   python:
     description: The Python on the target that runs O(program).
