@@ -10,17 +10,17 @@ module: image_nodes_plan
 short_description: Work out which node gets which image, in which session, for the image_nodes role
 version_added: 0.1.0
 description:
-  - The planning step of the P(cluster.netboot.image_nodes#role) role, as an action plugin: it runs on the
+  - The planning step of the P(cluster.netboot.image_nodes#role) role, as an action plugin. It runs on the
     controller, where the inventory is, and reads the image files on the target (the console) with
     M(ansible.builtin.stat), one call per image.
   - Turns O(groups) into one record per node (inventory hosts, inventory groups, NodeSet ranges of inventory
     hosts, or explicit nodes; the MAC, IP, target disk and power fields of inventory hosts come from their
     host variables), gives every image its session parameters (size and sha256 the disk must end up with,
     the name of its imaging config) and names the run.
-  - Every problem is named at once and nothing is returned when there is one - no nodes, a group without
+  - Every problem is named at once and nothing is returned when there is one (no nodes, a group without
     image or nodes, an unknown inventory group, a node in two groups, nodes without MAC or IP, one image with
-    two backends or two target disks, an image that is not a regular file on the target, no
-    O(server_address).
+    two backends or two target disks, an image that is not a regular file on the target, or no
+    O(server_address)).
   - Sets the fact C(image_nodes_plan) (the same as RV(plan)).
 author:
   - cluster.netboot contributors

@@ -11,7 +11,7 @@ short_description: Wait for an image_nodes round while printing progress, or set
 version_added: 0.1.0
 description:
   - The waiting and verdict steps of the P(cluster.netboot.image_nodes#role) role, as an action plugin. One task
-    waits for the whole round - no task per poll round: it runs the report receiver's C(wait) query on the
+    waits for the whole round (no task per poll round). It runs the report receiver's C(wait) query on the
     target again and again (each blocks until a node finishes or O(poll) seconds pass) and prints every group's
     progress on the controller, until every node of the round is done, failed or timed out.
   - With O(finish=true) it settles the run instead - the rounds that ended count as they ended, the nodes of a
