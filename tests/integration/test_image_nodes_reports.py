@@ -202,3 +202,20 @@ def test_the_receiver_of_a_run_that_shows_no_life_exits_and_frees_its_nodes(tmp_
     assert gone(pid)
     assert start_locked(tmp_path / 'run-b', [node], locks, 'run-b').returncode == 0
     run('stop', '--dir', str(tmp_path / 'run-b'))
+
+
+def test_the_receiver_writes_the_nodes_it_reads_on_stdin_first(tmp_path: Path):
+    run_dir = tmp_path / 'new' / 'run'
+    nodes = [{'name': 'n1', 'mac': '52:54:00:00:00:01', 'ip': '10.0.0.1'}]
+    argv = [sys.executable, str(SCRIPT), 'serve', '--dir', str(run_dir), '--bind', '127.0.0.1', '--token', TOKEN,
+            '--daemon', '--lock-dir', str(tmp_path / 'locks'), '--run-id', 'run-a', '--nodes-from-stdin']
+    bad = subprocess.run(argv, input='{"n1": 1}', capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode != 0 and 'not a JSON list' in bad.stderr
+    assert not (run_dir / 'nodes.json').exists() and not (run_dir / 'receiver.json').exists()
+    started = subprocess.run(argv, input=json.dumps(nodes), capture_output=True, text=True, timeout=60, check=False)
+    assert started.returncode == 0, started.stderr
+    try:
+        assert json.loads((run_dir / 'nodes.json').read_text()) == nodes
+        assert (tmp_path / 'locks' / 'mac-52-54-00-00-00-01.lock').exists()
+    finally:
+        run('stop', '--dir', str(run_dir))

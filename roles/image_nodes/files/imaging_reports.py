@@ -160,7 +160,12 @@ class ReportServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 def serve(args: argparse.Namespace) -> int:
-    os.makedirs(args.dir, exist_ok=True)
+    os.makedirs(args.dir, mode=0o755, exist_ok=True)
+    if args.nodes_from_stdin:
+        text = sys.stdin.read()
+        if not isinstance(json.loads(text), list):
+            raise SystemExit('imaging_reports.py: the nodes on stdin are not a JSON list')
+        write_atomic(os.path.join(args.dir, 'nodes.json'), text)
     if args.daemon:
         return start_daemon(args)
     locks: list[int] = []
@@ -451,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument('--lifetime', type=float, default=6 * 3600)
     serve_parser.add_argument('--daemon', action='store_true')
     serve_parser.add_argument('--lock-dir', help='hold a lock per node of nodes.json here; refuse nodes another run holds')
+    serve_parser.add_argument('--nodes-from-stdin', action='store_true',
+                              help='write the nodes (a JSON list) read from stdin to nodes.json first')
     serve_parser.add_argument('--run-id', default='', help='how other runs see this one in a refusal')
     serve_parser.add_argument('--orphan-timeout', type=float, default=0,
                               help='exit when no wait has run for this many seconds (0: only at --lifetime)')
