@@ -23,7 +23,7 @@ description:
     O(server_address)).
   - Sets the fact C(image_nodes_plan) (the same as RV(plan)).
 author:
-  - cluster.netboot contributors
+  - cluster.netboot contributors (!UNKNOWN)
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform

@@ -18,7 +18,7 @@ description:
     round still under way (an interrupted run) count as failed - and returns one row per node from the
     attempt that counted, the table and the failed nodes.
 author:
-  - cluster.netboot contributors
+  - cluster.netboot contributors (!UNKNOWN)
 extends_documentation_fragment:
   - cluster.netboot.attributes
   - cluster.netboot.attributes.platform
