@@ -60,7 +60,8 @@ def plan_nodes(groups: Sequence[Mapping[str, t.Any]], hostvars: Mapping[str, Map
             errors.append('%s has no nodes (give hosts, inventory_group, nodeset or nodes)' % label)
         for member in members:
             name = _text(member.get('name'))
-            host = hostvars.get(name, {})
+            # Inventory hosts only: ansible-core's hostvars does not answer .get() for other names.
+            host = hostvars[name] if name in hostvars else {}
             nodes.append({
                 'name': name,
                 'mac': _text(member.get('mac', host.get('mac', ''))),
