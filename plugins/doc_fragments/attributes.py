@@ -26,3 +26,11 @@ attributes:
     support: N/A
     platforms: posix
 '''
+
+    ACTION = r'''
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+'''

@@ -121,6 +121,27 @@ def test_silent_nodes_fail_on_the_boot_timeout_and_finish_ends_the_rest(receiver
     assert result['done'] and 'interrupted' in by_name(result)['n3']['detail']
 
 
+def test_a_retry_round_waits_for_its_own_nodes_and_counts_only_their_new_reports(receiver):
+    run_dir, port = receiver
+    run('wait', '--dir', str(run_dir), '--poll', '0')
+    assert report(port, mac='52:54:00:00:00:02', ip='127.0.0.2', phase='receive', result='failed',
+                  detail='receiver-exit-1') == 200
+    time.sleep(0.05)
+    # The retry of n2: its nodes are recorded before its reset; its earlier failure no longer counts.
+    nodes = json.loads((run_dir / 'nodes.json').read_text())
+    (run_dir / 'nodes-2.json').write_text(json.dumps([node for node in nodes if node['name'] == 'n2']))
+    second = run('wait', '--dir', str(run_dir), '--poll', '0', '--round', '2')
+    assert [(node['name'], node['final'], node['phase']) for node in second['nodes']] == [('n2', False, 'none')]
+    assert report(port, mac='52:54:00:00:00:02', ip='127.0.0.2', phase='done', result='ok', sha256=SHA_A,
+                  detail='match') == 200
+    second = run('wait', '--dir', str(run_dir), '--poll', '5', '--round', '2')
+    assert second['done'] and second['ok'] == 1
+    assert json.loads((run_dir / 'summary-2.json').read_text())['ok'] == 1
+    # The first round still sees its own failure.
+    first = by_name(run('wait', '--dir', str(run_dir), '--poll', '0', '--finish'))
+    assert first['n2']['detail'] == 'receiver-exit-1'
+
+
 def start_locked(run_dir: Path, nodes: list[dict], lock_dir: Path, run_id: str,
                  *extra: str) -> subprocess.CompletedProcess:
     run_dir.mkdir()
@@ -276,3 +297,20 @@ def test_console_logs_and_facts_are_kept_per_run_and_the_table_names_the_log(rec
     assert by_name(result)['n1']['log'] == str(log) and by_name(result)['n2']['log'] == ''
     rows = {line.split()[2]: line.split() for line in result['table'][1:5]}
     assert rows['n1'][-1] == str(log) and rows['n2'][-1] == '-'
+
+
+def test_the_receiver_writes_the_nodes_it_reads_on_stdin_first(tmp_path: Path):
+    run_dir = tmp_path / 'new' / 'run'
+    nodes = [{'name': 'n1', 'mac': '52:54:00:00:00:01', 'ip': '10.0.0.1'}]
+    argv = [sys.executable, str(SCRIPT), 'serve', '--dir', str(run_dir), '--bind', '127.0.0.1', '--token', TOKEN,
+            '--daemon', '--lock-dir', str(tmp_path / 'locks'), '--run-id', 'run-a', '--nodes-from-stdin']
+    bad = subprocess.run(argv, input='{"n1": 1}', capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode != 0 and 'not a JSON list' in bad.stderr
+    assert not (run_dir / 'nodes.json').exists() and not (run_dir / 'receiver.json').exists()
+    started = subprocess.run(argv, input=json.dumps(nodes), capture_output=True, text=True, timeout=60, check=False)
+    assert started.returncode == 0, started.stderr
+    try:
+        assert json.loads((run_dir / 'nodes.json').read_text()) == nodes
+        assert (tmp_path / 'locks' / 'mac-52-54-00-00-00-01.lock').exists()
+    finally:
+        run('stop', '--dir', str(run_dir))

@@ -203,7 +203,7 @@ def test_image_nodes_reset_sets_the_boot_once_through_ipmi(ipmi, processes, tmp_
                  'image_nodes_power': {'username': 'admin', 'password': PASSWORD, 'ipmi_cipher_suite': 3},
                  'image_nodes_power_state': 'reset', 'image_nodes_power_boot_once': '{{ image_nodes_reset_boot_once }}',
                  'image_nodes_power_nodes': [{'name': 'node1', 'ip': '10.0.0.11', 'mac': '52:54:00:00:00:11',
-                                              'power': {'bmc': bmc.address}}]}}]}
+                                              'bmc': bmc.address}]}}]}
     result = run_playbook([play])
     assert result.rc == 0, result
     assert PASSWORD not in result.stdout + result.stderr

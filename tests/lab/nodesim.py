@@ -386,6 +386,13 @@ class Simulator:
                                  % (node['name'], phase_name, outcome, status, len(errors), '; '.join(errors)))
 
         await report('boot', 'ok')
+        if node.get('fail_once') and not any(boot.get('outcome') == 'failed-once' for boot in self.results[node['name']]):
+            # --fail-once: this node's first transfer fails as init reports a failed receiver.
+            await asyncio.sleep(phase)
+            await report('receive', 'failed', detail='simulated-failure-once')
+            result['outcome'] = 'failed-once'
+            self.event(node['name'], 'failed', detail='simulated-failure-once')
+            return
         if not params['addr'] or not params['port']:
             await report('receive', 'failed', detail='missing-session-parameters')
             result['outcome'] = 'failed'
@@ -471,8 +478,9 @@ def nodes_command(args: argparse.Namespace) -> int:
 
 # --- run: the lab, the namespaces, the playbook, the figures ----------------------------------
 
-def node_table(count: int, sample: int) -> list[dict[str, t.Any]]:
-    """``count`` nodes in GROUPS groups (round robin); ``sample`` of them spread over the groups."""
+def node_table(count: int, sample: int, fail_once: int = 0) -> list[dict[str, t.Any]]:
+    """``count`` nodes in GROUPS groups (round robin); ``sample`` of them spread over the groups; the last
+    ``fail_once`` of them fail their first transfer."""
     nodes = []
     for index in range(count):
         address = FIRST_NODE + index
@@ -481,6 +489,8 @@ def node_table(count: int, sample: int) -> list[dict[str, t.Any]]:
             'group': index % GROUPS + 1})
     for position in range(min(sample, count)):
         nodes[position]['sample'] = True  # the first nodes: one per group, then round again
+    for node in nodes[len(nodes) - min(fail_once, count):]:
+        node['fail_once'] = True
     return nodes
 
 
@@ -519,6 +529,7 @@ def playbook_vars(args: argparse.Namespace) -> dict[str, t.Any]:
         'image_nodes_timeout': args.boot_timeout + 600,
         'image_nodes_poll_interval': args.poll,
         'image_nodes_udpcast_max_wait': args.max_wait,
+        'image_nodes_retries': args.retries,
     }
 
 
@@ -601,7 +612,7 @@ def run_command(args: argparse.Namespace) -> int:
         power_dir.mkdir(parents=True, exist_ok=True)
         for leftover in power_dir.iterdir():
             leftover.unlink()
-        nodes = node_table(args.nodes, args.sample)
+        nodes = node_table(args.nodes, args.sample, args.fail_once)
         write_images(share / 'images', args.image_mib)
         (work / 'inventory.yml').write_text(inventory(nodes))
         (work / 'vars.json').write_text(json.dumps(playbook_vars(args)))
@@ -699,7 +710,9 @@ def figures_of(args: argparse.Namespace, nodes: list[dict[str, t.Any]], results:
         'nodes': len(nodes), 'groups': GROUPS, 'images': GROUPS, 'phase_seconds': args.phase_seconds,
         'wall': round(wall, 1), 'span': round(span, 1), 'own_cost': round(wall - span, 1),
         'own_cost_per_node_ms': round((wall - span) / len(nodes) * 1000, 1), 'tasks': tasks,
-        'dhcpd_restarts': restarts, 'imaged': len(imaging), 'sampled': len(samples),
+        'dhcpd_restarts': restarts, 'imaged': len(imaging),
+        'failed_once': sorted(name for name, boots in results['nodes'].items()
+                              if any(boot.get('outcome') == 'failed-once' for boot in boots)), 'sampled': len(samples),
         'sampled_match': len(samples) - len(bad), 'booted_disk_after': len(booted_disk),
         'playbook_rc': returncode, 'passed': not problems, 'problems': problems,
         'reports': len(reports), 'reports_retried': sum(1 for event in reports if event.get('errors')),
@@ -721,6 +734,8 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument('--poll', type=int, default=5)
     run_parser.add_argument('--max-wait', type=int, default=10,
                             help='udp-sender waits this long for its receivers (it starts without the unsampled ones)')
+    run_parser.add_argument('--fail-once', type=int, default=0, help='the last N nodes fail their first transfer')
+    run_parser.add_argument('--retries', type=int, default=0, help='image_nodes_retries')
     run_parser.add_argument('--extra-vars', help='one more -e for the playbook')
     run_parser.add_argument('--allow-failure', action='store_true')
     run_parser.add_argument('--quiet', action='store_true')

@@ -40,8 +40,8 @@ TIMEOUT = int(os.environ.get('LAB_TEST_TIMEOUT', '900'))
 def test_many_simulated_nodes_are_imaged_through_the_real_console() -> None:
     engine_before = docker_engine_answers()
     completed = subprocess.run([sys.executable, str(NODESIM), 'run', '--nodes', str(NODES), '--sample', '8',
-                                '--phase-seconds', '2'], cwd=REPO, capture_output=True, text=True,
-                               timeout=TIMEOUT, check=False)
+                                '--phase-seconds', '2', '--fail-once', '1', '--retries', '1'], cwd=REPO,
+                               capture_output=True, text=True, timeout=TIMEOUT, check=False)
     sys.stderr.write(completed.stderr[-4000:])
     figures = json.loads(completed.stdout)
     print(json.dumps({key: value for key, value in figures.items() if key != 'problems'}, sort_keys=True))
@@ -50,6 +50,8 @@ def test_many_simulated_nodes_are_imaged_through_the_real_console() -> None:
     assert figures['sampled'] == 8 and figures['sampled_match'] == 8
     # Every report reached the receiver (a node retries a report 5 times over about a minute).
     assert figures['reports_lost'] == 0, figures['reports_lost']
+    # The last node failed its first transfer and was imaged by the retry (image_nodes_retries: 1).
+    assert figures['failed_once'] == ['sim%05d' % NODES]
     # One restart of dhcpd for all the new host entries.
     assert figures['dhcpd_restarts'] == 1
     # The machine as found: no lab or simulator namespace, no Docker engine the lab started.

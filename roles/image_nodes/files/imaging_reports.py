@@ -37,8 +37,8 @@ import types
 import urllib.parse
 
 
-def _load_module_utils() -> tuple[types.ModuleType, types.ModuleType]:
-    """Import the collection's _process and _files from where the role put them (or the source tree)."""
+def _load_module_utils() -> tuple[types.ModuleType, types.ModuleType, types.ModuleType]:
+    """Import the collection's _process, _files and _imaging_plan from where the role put them (or the source tree)."""
     here = os.path.dirname(os.path.abspath(__file__))
     for directory in (os.path.join(here, 'imaging_reports_lib'),
                       os.path.join(here, '..', '..', '..', 'plugins', 'module_utils')):
@@ -54,11 +54,11 @@ def _load_module_utils() -> tuple[types.ModuleType, types.ModuleType]:
             sys.modules[package] = module
         if part is not None:
             package += '.' + part
-    from ansible_collections.cluster.netboot.plugins.module_utils import _files, _process
-    return _files, _process
+    from ansible_collections.cluster.netboot.plugins.module_utils import _files, _imaging_plan, _process
+    return _files, _process, _imaging_plan
 
 
-files, process = _load_module_utils()
+files, process, imaging_plan = _load_module_utils()
 RECORD = 'receiver.json'
 
 FIELDS = ('node', 'mac', 'ip', 'phase', 'result', 'sha256', 'detail', 'seconds', 'receive_seconds',
@@ -197,7 +197,12 @@ class ReportServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 def serve(args: argparse.Namespace) -> int:
-    os.makedirs(args.dir, exist_ok=True)
+    os.makedirs(args.dir, mode=0o755, exist_ok=True)
+    if args.nodes_from_stdin:
+        text = sys.stdin.read()
+        if not isinstance(json.loads(text), list):
+            raise SystemExit('imaging_reports.py: the nodes on stdin are not a JSON list')
+        write_atomic(os.path.join(args.dir, 'nodes.json'), text)
     if args.daemon:
         return start_daemon(args)
     locks: list[int] = []
@@ -382,46 +387,18 @@ def node_state(node: dict, reports: list[dict], started: float, now: float, boot
     return state
 
 
-def progress_text(states: list[dict], elapsed: float) -> list[str]:
-    groups: dict[str, list[dict]] = {}
-    for state in states:
-        groups.setdefault(state['group'] or '-', []).append(state)
-    lines = []
-    for group, members in groups.items():
-        finished = sum(1 for state in members if state['final'])
-        parts = []
-        for state in members:
-            if state['final']:
-                parts.append('%s %s' % (state['name'], 'ok' if state['result'] == 'ok' else 'FAILED'))
-            else:
-                parts.append('%s %s' % (state['name'], state['phase'] if state['phase'] != 'none' else 'booting'))
-        lines.append('%4.0fs %s: %d/%d finished (%s)' % (elapsed, group, finished, len(members), ', '.join(parts)))
-    return lines
-
-
-def table(states: list[dict]) -> list[str]:
-    header = ('GROUP', 'IMAGE', 'NODE', 'MAC', 'IP', 'PHASE', 'RESULT', 'SECONDS', 'RECEIVE', 'CHECKSUM',
-              'SECURE BOOT', 'LOG')
-    rows = [header]
-    for state in states:
-        rows.append((
-            state['group'] or '-', os.path.basename(state['image'] or '-'), state['name'], state['mac'] or '-',
-            state['ip'] or '-', state['phase'], state['result'],
-            '%.0f' % state['seconds'] if state['seconds'] is not None else '-',
-            '%.0f' % state['receive_seconds'] if state['receive_seconds'] is not None else '-',
-            state['verdict'] or '-', state['secure_boot'] or '-', state.get('log') or '-'))
-    widths = [max(len(str(row[index])) for row in rows) for index in range(len(header))]
-    lines = ['  '.join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    for state in states:
-        if state['result'] != 'ok' and state['detail']:
-            lines.append('%s: %s' % (state['name'], state['detail']))
-    return lines
-
-
 def evaluate(args: argparse.Namespace, started: float, nodes: list[dict], power_failed: dict[str, str]) -> dict:
     now = time.time()
-    reports = load_reports(os.path.join(args.dir, 'reports.jsonl'))
-    states = [node_state(node, reports, started, now, args.boot_timeout, args.timeout, power_failed, args.finish)
+    reports = [report for report in load_reports(os.path.join(args.dir, 'reports.jsonl'))
+               if (as_number(report.get('time')) or 0.0) >= getattr(args, 'since', 0.0)]
+    # Each node's reports, looked up once (node_state would scan every report for every node).
+    by_key: dict[str, list[dict]] = {}
+    for report in reports:
+        by_key.setdefault('mac ' + str(report.get('mac')), []).append(report)
+        by_key.setdefault('ip ' + str(report.get('ip')), []).append(report)
+    states = [node_state(node, by_key.get('mac ' + (node.get('mac') or '').lower() if node.get('mac')
+                                          else 'ip ' + str(node.get('ip')), []),
+                         started, now, args.boot_timeout, args.timeout, power_failed, args.finish)
               for node in nodes]
     for state in states:
         # The console log each node sends at its end (and on failure), kept in this run's dir.
@@ -437,18 +414,27 @@ def evaluate(args: argparse.Namespace, started: float, nodes: list[dict], power_
         'ok': sum(1 for state in states if state['final'] and state['result'] == 'ok'),
         'failed': sorted(state['name'] for state in states if state['final'] and state['result'] != 'ok'),
         'nodes': states,
-        'progress': progress_text(states, now - started),
-        'table': table(states) if done else [],
+        'progress': imaging_plan.progress(states, now - started),
+        'table': imaging_plan.table(states) if done else [],
     }
 
 
+def round_files(args: argparse.Namespace) -> tuple[str, str, str]:
+    """The nodes, start and summary files of the round (``--round``): a retry round has its own."""
+    suffix = '' if args.round <= 1 else '-%d' % args.round
+    return tuple(os.path.join(args.dir, name % suffix)  # type: ignore[return-value]
+                 for name in ('nodes%s.json', 'started%s', 'summary%s.json'))
+
+
 def wait(args: argparse.Namespace) -> int:
-    with open(os.path.join(args.dir, 'nodes.json')) as handle:
+    nodes_path, started_path, summary_path = round_files(args)
+    with open(nodes_path) as handle:
         nodes = json.load(handle)
+    # A retry round counts the reports sent after its nodes were recorded (before their reset).
+    args.since = os.stat(nodes_path).st_mtime if args.round > 1 else 0.0
     # The receiver's sign that this run is alive (see serve --orphan-timeout).
     write_atomic(os.path.join(args.dir, 'heartbeat'), '%f\n' % time.time())
     # The first wait comes right after the power reset: the timeouts count from there.
-    started_path = os.path.join(args.dir, 'started')
     if not os.path.exists(started_path):
         write_atomic(started_path, '%f\n' % time.time())
     with open(started_path) as handle:
@@ -473,7 +459,7 @@ def wait(args: argparse.Namespace) -> int:
         result = evaluate(args, started, nodes, power_failed)
     if result['done']:
         summary = dict(result, finished=time.time())
-        write_atomic(os.path.join(args.dir, 'summary.json'), json.dumps(summary, indent=1, sort_keys=True) + '\n')
+        write_atomic(summary_path, json.dumps(summary, indent=1, sort_keys=True) + '\n')
     print(json.dumps(result, sort_keys=True))
     return 0
 
@@ -489,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument('--lifetime', type=float, default=6 * 3600)
     serve_parser.add_argument('--daemon', action='store_true')
     serve_parser.add_argument('--lock-dir', help='hold a lock per node of nodes.json here; refuse nodes another run holds')
+    serve_parser.add_argument('--nodes-from-stdin', action='store_true',
+                              help='write the nodes (a JSON list) read from stdin to nodes.json first')
     serve_parser.add_argument('--run-id', default='', help='how other runs see this one in a refusal')
     serve_parser.add_argument('--orphan-timeout', type=float, default=0,
                               help='exit when no wait has run for this many seconds (0: only at --lifetime)')
@@ -501,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     wait_parser.add_argument('--finish', action='store_true', help='count nodes still under way as failed')
     wait_parser.add_argument('--log-grace', type=float, default=0,
                              help='once every node is final, wait this long for the console logs of nodes that reported')
+    wait_parser.add_argument('--round', type=int, default=1,
+                             help='the imaging round (a retry round N > 1 waits for the nodes of nodes-N.json)')
     stop_parser = commands.add_parser('stop')
     stop_parser.add_argument('--dir', required=True)
     args = parser.parse_args(argv)
