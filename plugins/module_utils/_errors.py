@@ -29,3 +29,7 @@ class NodeListError(NetbootError):
 
 class FileStateError(NetbootError):
     """A path on disk that is not in a state the module may touch."""
+
+
+class CatalogError(NetbootError):
+    """An image catalog entry, reference or stored file that cannot be used."""
