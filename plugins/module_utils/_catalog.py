@@ -63,7 +63,7 @@ def is_reference(image: str) -> bool:
 
 def parse_reference(reference: str) -> tuple[str, str | None]:
     """``NAME`` or ``NAME@VERSION`` as (name, version or None)."""
-    name, _, version = reference.partition('@')
+    name, version = reference.partition('@')[::2]
     check_name(name, 'image name')
     if '@' in reference:
         return name, check_name(version, 'image version')
@@ -308,7 +308,7 @@ def commit(path: str, temp_path: str, entry: dict[str, Any], force: bool) -> Non
         os.chmod(temp_path, 0o644)
         os.replace(temp_path, entry['file'])
         return result
-    update(path, change, lambda target, content: _files.replace_file(target, content))
+    update(path, change, _files.replace_file)
 
 
 # --- the console side of a capture -------------------------------------------------------

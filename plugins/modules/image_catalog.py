@@ -18,7 +18,7 @@ description:
   - An existing name and version is never replaced by a different image unless O(force=true); adding the
     same file with the same checksums again changes nothing.
   - The P(cluster.netboot.capture_image#role) role fills the catalog from nodes' disks; the
-    P(cluster.netboot.image_nodes#role) role images nodes from an entry (C(image: NAME) or C(NAME@VERSION)),
+    P(cluster.netboot.image_nodes#role) role images nodes from an entry (C(NAME) or C(NAME@VERSION) as a group's image),
     verifying the stored file with O(state=verified) before any node is powered.
 author:
   - cluster.netboot contributors (!UNKNOWN)

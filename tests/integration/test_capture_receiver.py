@@ -124,7 +124,7 @@ def test_a_capture_enters_the_disk_bytes_and_another_disk_under_the_same_version
     before = ((tmp_path / 'catalog.json').read_bytes(), stored.read_bytes())
     receiver, port = start_receiver(tmp_path, collections_path, receivers)
     sent = run_capture_sh(device, port, applets)
-    out, _ = receiver.communicate(timeout=60)
+    out = receiver.communicate(timeout=60)[0]
     assert receiver.returncode == 0 and 'finish: poweroff' in sent.stdout, (out, sent.stdout)
     assert ((tmp_path / 'catalog.json').read_bytes(), stored.read_bytes()) == before
     # Another disk under the same name and version: refused, the node told so, nothing changed.
@@ -137,7 +137,7 @@ def test_a_capture_enters_the_disk_bytes_and_another_disk_under_the_same_version
         sent = run_capture_sh(other_device, port, applets)
     finally:
         subprocess.run(['losetup', '-d', other_device], check=False)
-    out, _ = receiver.communicate(timeout=60)
+    out = receiver.communicate(timeout=60)[0]
     assert receiver.returncode == 1 and 'already in the catalog' in json.loads(out)['error']
     assert 'fail: capture-refused' in sent.stdout
     assert ((tmp_path / 'catalog.json').read_bytes(), stored.read_bytes()) == before
@@ -145,7 +145,7 @@ def test_a_capture_enters_the_disk_bytes_and_another_disk_under_the_same_version
 
 
 def test_a_sender_killed_halfway_leaves_no_entry_and_no_file(tmp_path, collections_path, disk, receivers):
-    device, _ = disk
+    device = disk[0]
     (tmp_path / 'images').mkdir()
     receiver, port = start_receiver(tmp_path, collections_path, receivers, version='2')
     # The node's pipeline, cut after 1 MB of the compressed stream and then killed.
@@ -156,7 +156,7 @@ def test_a_sender_killed_halfway_leaves_no_entry_and_no_file(tmp_path, collectio
     time.sleep(2)
     os.killpg(sender.pid, signal.SIGKILL)
     sender.wait()
-    out, _ = receiver.communicate(timeout=60)
+    out = receiver.communicate(timeout=60)[0]
     assert receiver.returncode == 1 and 'truncated' in json.loads(out)['error'], out
     assert not (tmp_path / 'catalog.json').exists()
     assert os.listdir(tmp_path / 'images') == []
@@ -164,7 +164,7 @@ def test_a_sender_killed_halfway_leaves_no_entry_and_no_file(tmp_path, collectio
 
 def test_stop_ends_a_waiting_receiver(tmp_path, collections_path, receivers):
     (tmp_path / 'images').mkdir()
-    receiver, _ = start_receiver(tmp_path, collections_path, receivers, version='3')
+    receiver = start_receiver(tmp_path, collections_path, receivers, version='3')[0]
     stopped = subprocess.run([sys.executable, str(RECEIVER), '--lib', collections_path, 'stop', '--record',
                               str(tmp_path / 'receiver-3.json')], capture_output=True, text=True, check=True)
     assert json.loads(stopped.stdout)['stopped'] is True

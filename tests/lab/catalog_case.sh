@@ -13,6 +13,9 @@
 # What it saw goes to LAB_CATALOG_RESULTS (JSON) for tests/lab/test_imaging_kea.py to check.
 
 CATALOG=/var/lib/cluster-netboot/catalog
+# lab.sh's: the repository and tests/lab.
+repo=${repo:?catalog_case.sh is sourced by lab.sh}
+here=${here:?catalog_case.sh is sourced by lab.sh}
 
 catalog_case() {  # catalog_case ID
     local id=$1 bytes vars rc waited=0 pid

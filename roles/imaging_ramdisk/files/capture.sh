@@ -14,6 +14,7 @@
 # it (zstd would need its own binary in the ramdisk, and the console decodes
 # gzip with Python's zlib alone).
 # Uses init's DISK SIZE TIMEOUT AFTER AFTER_FAIL PHASE and log/report/fail/finish.
+# shellcheck disable=SC2034 # PHASE is init's: fail reports it
 
 cnb_capture() {
     PHASE=capture
@@ -25,7 +26,9 @@ cnb_capture() {
             cnb.token=*) token=${word#*=} ;;
         esac
     done
-    [ -n "$upload" ] && [ -n "$token" ] || fail missing-upload-parameters
+    if [ -z "$upload" ] || [ -z "$token" ]; then
+        fail missing-upload-parameters
+    fi
     [ -n "$DISK" ] || fail missing-source-disk
     waited=0
     while [ ! -b "$DISK" ] && [ $waited -lt 30 ]; do sleep 1; waited=$((waited + 1)); done
