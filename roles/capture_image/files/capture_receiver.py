@@ -74,17 +74,8 @@ def receive(args: argparse.Namespace) -> int:
 
 
 def stop(args: argparse.Namespace) -> int:
-    from ansible_collections.cluster.netboot.plugins.module_utils import _files, _process
-    try:
-        with open(args.record) as handle:
-            record = json.load(handle)
-        pid, start_ticks, argv = int(record['pid']), int(record['start_ticks']), list(record['argv'])
-    except (OSError, ValueError, KeyError, TypeError):
-        print(json.dumps({'stopped': False, 'reason': 'no receiver recorded'}))
-        return 0
-    outcome = _process.terminate(pid, start_ticks, argv, grace=5.0)
-    _files.remove(args.record)
-    print(json.dumps({'stopped': outcome != 'gone', 'pid': pid}))
+    from ansible_collections.cluster.netboot.plugins.module_utils import _process
+    print(json.dumps(_process.terminate_recorded(args.record)))
     return 0
 
 
