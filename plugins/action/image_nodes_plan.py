@@ -20,6 +20,7 @@ ARGUMENT_SPEC = {
     'backend': {'type': 'str', 'default': 'udpcast', 'choices': ['udpcast', 'frisbee']},
     'disk': {'type': 'str', 'default': '/dev/sda'},
     'server_address': {'type': 'str', 'default': ''},
+    'catalog_results': {'type': 'list', 'elements': 'dict', 'default': []},
 }
 
 
@@ -36,7 +37,8 @@ class ActionModule(ActionBase):
 
         nodes, errors = _imaging_plan.plan_nodes(
             args['groups'], task_vars.get('hostvars', {}), task_vars.get('groups', {}), args['backend'],
-            args['disk'], _nodeset.expand)
+            args['disk'], _nodeset.expand,
+            _imaging_plan.catalog_images(args['catalog_results'], bool(self._task.check_mode)))
         errors += _imaging_plan.plan_problems(nodes, args['server_address'])
         if errors:
             raise AnsibleActionFail('; '.join(errors))

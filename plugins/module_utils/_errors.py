@@ -33,3 +33,7 @@ class FileStateError(NetbootError):
 
 class DiscoveryError(NetbootError):
     """A discovery report that cannot be read, or a naming that cannot be applied."""
+
+
+class CatalogError(NetbootError):
+    """An image catalog entry, reference or stored file that cannot be used."""

@@ -35,14 +35,31 @@ def _text(value: object) -> str:
     return '' if value is None else str(value)
 
 
+def catalog_images(results: Iterable[Mapping[str, t.Any]], check_mode: bool) -> dict[str, Node]:
+    """What each catalog reference is served as, from image_catalog's ``verified`` results (one per reference):
+    the unpacked file (in check mode nothing is unpacked: the stored file), the disk size and sha256."""
+    images: dict[str, Node] = {}
+    for result in results:
+        image = result.get('image') or {}
+        images[_text(result.get('item'))] = {
+            'path': _text(image.get('file') if check_mode else result.get('serve_path')),
+            'sha256': _text(image.get('sha256')), 'size': _text(image.get('size'))}
+    return images
+
+
 def plan_nodes(groups: Sequence[Mapping[str, t.Any]], hostvars: Mapping[str, Mapping[str, t.Any]],
                inventory_groups: Mapping[str, Sequence[str]], default_backend: str, default_disk: str,
-               expand_nodeset: Callable[[str], list[str]]) -> tuple[list[Node], list[str]]:
-    """One record per node of every group, in the groups' order, and every problem found on the way."""
+               expand_nodeset: Callable[[str], list[str]],
+               catalog: Mapping[str, Mapping[str, t.Any]] | None = None) -> tuple[list[Node], list[str]]:
+    """One record per node of every group, in the groups' order, and every problem found on the way.
+    A group whose image is a catalog reference (a key of ``catalog``) is served the catalog's file, and its
+    nodes check their disks against the catalog's size and sha256."""
     nodes: list[Node] = []
     errors: list[str] = []
+    catalog = catalog or {}
     for index, group in enumerate(groups, start=1):
         label = _text(group.get('name')) or 'group %d' % index
+        cataloged = catalog.get(_text(group.get('image')), {})
         if not group.get('image'):
             errors.append('%s has no image' % label)
         members: list[Mapping[str, t.Any]] = [{'name': name} for name in group.get('hosts') or []]
@@ -67,11 +84,11 @@ def plan_nodes(groups: Sequence[Mapping[str, t.Any]], hostvars: Mapping[str, Map
                 'mac': _text(member.get('mac', host.get('mac', ''))),
                 'ip': _text(member.get('ip', host.get('ip', host.get('ansible_host', '')))),
                 'group': label,
-                'image': _text(group.get('image')),
+                'image': _text(cataloged.get('path') or group.get('image')),
                 'backend': _text(group.get('backend') or default_backend),
                 'disk': _text(member.get('disk', host.get('image_nodes_disk', group.get('disk') or default_disk))),
-                'sha256': _text(group.get('sha256')),
-                'size': _text(group.get('size')),
+                'sha256': _text(group.get('sha256') or cataloged.get('sha256')),
+                'size': _text(group.get('size') or cataloged.get('size')),
                 'raw_image': _text(group.get('raw_image')),
                 'power': dict(member.get('power', host.get('power', {})) or {}),
             })

@@ -18,6 +18,7 @@ kernel start time and its command line are the ones recorded at start.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import selectors
 import signal
@@ -192,6 +193,25 @@ def terminate(pid: int, start_ticks: int, argv: Sequence[str], grace: float,
     if _wait_gone(pid, start_ticks, argv, 10.0, proc_root, sleep):
         return 'killed'
     raise ProcessError('process %d survived SIGKILL for 10 seconds' % pid)
+
+
+def terminate_recorded(record_path: str, grace: float = 5.0) -> dict[str, object]:
+    """:func:`terminate` the process a JSON record (``pid``, ``start_ticks``, ``argv``) names; remove the record.
+
+    Returns ``{'stopped': bool, 'pid': int}``, or ``{'stopped': False, 'reason': ...}`` without a usable record.
+    """
+    try:
+        with open(record_path, encoding='utf-8') as handle:
+            record = json.load(handle)
+        pid, start_ticks, argv = int(record['pid']), int(record['start_ticks']), list(record['argv'])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {'stopped': False, 'reason': 'no process recorded in %s' % record_path}
+    outcome = terminate(pid, start_ticks, argv, grace)
+    try:
+        os.unlink(record_path)
+    except FileNotFoundError:
+        pass
+    return {'stopped': outcome != 'gone', 'pid': pid}
 
 
 def _wait_gone(pid: int, start_ticks: int, argv: Sequence[str], seconds: float, proc_root: str,

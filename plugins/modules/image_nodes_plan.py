@@ -55,6 +55,14 @@ options:
     description: The console's address on the nodes' network; the plan refuses to go on without it.
     type: str
     default: ''
+  catalog_results:
+    description:
+      - The results of M(cluster.netboot.image_catalog) with C(state=verified), one per catalog reference
+        (C(NAME) or C(NAME@VERSION)) a group names as its image. Such a group is served the unpacked file,
+        and its nodes check their disks against the catalog's size and sha256.
+    type: list
+    elements: dict
+    default: []
 '''
 
 EXAMPLES = r'''

@@ -8,7 +8,8 @@
 # imaging them, all on one machine.
 #
 #   lab.sh run [--keep] [--failure-case]   build a lab, image its nodes, check every disk from
-#                                          the host, tear the lab down (unless --keep)
+#         [--catalog-case]                 the host, tear the lab down (unless --keep); --catalog-case
+#                                          then captures and re-images through the catalog (catalog_case.sh)
 #   lab.sh up [--failure-case]             build a lab and configure its console; print its id
 #   lab.sh console ID                      configure the lab's console again (idempotence)
 #   lab.sh image ID [ansible-playbook args]  run playbooks/image_nodes.yml against a lab
@@ -701,6 +702,7 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --keep) KEEP=1 ;;
         --failure-case) LAB_FAILURE_CASE=1 ;;
+        --catalog-case) LAB_CATALOG_CASE=1 ;;
         *) args+=("$1") ;;
     esac
     shift
@@ -741,6 +743,11 @@ case $command in
         unsigned_refusal "$ID"
         checked=0
         check "$ID" "$rc" || checked=$?
+        if [[ ${LAB_CATALOG_CASE:-0} == 1 ]]; then
+            # shellcheck source=catalog_case.sh
+            source "$here/catalog_case.sh"
+            catalog_case "$ID" || checked=$?
+        fi
         frisbee_notice
         [[ $checked == 0 ]]
         ;;

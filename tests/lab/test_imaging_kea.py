@@ -19,10 +19,18 @@ with a LAN endpoint in the lab namespace, whose chassis control program acts
 on the VM's QMP socket; image_nodes runs node_power with the ipmi driver
 (ipmitool -I lanplus) on the host, and sets a one-time PXE boot first. The
 VMs start paused (powered off): only the BMCs can start them.
+
+The same run then goes through the image catalog (lab.sh --catalog-case,
+tests/lab/catalog_case.sh): node-a1 is captured into lab-a@captured, whose
+disk sha256 must be lab-a's; node-a2's blanked disk is imaged from that entry
+and checked from the host; an entry whose stored file was corrupted is refused
+before any power action; a capture whose VM is killed halfway leaves no
+entry and no file. It prints capture and imaging throughput.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,7 +41,9 @@ from test_imaging import check_imaged, missing_tools, run_imaging_lab
 @pytest.mark.skipif(bool(missing_tools()), reason='NOT TESTED: the QEMU lab cannot run: missing %s (run make deps)'
                     % ', '.join(missing_tools()))
 def test_two_groups_image_with_kea_reservations_and_no_restart(tmp_path: Path) -> None:
-    output, data = run_imaging_lab(tmp_path, [], LAB_DHCP='kea', LAB_POWER='ipmi', LAB_DISCOVER='1')
+    catalog_results = tmp_path / 'catalog-results.json'
+    output, data = run_imaging_lab(tmp_path, ['--catalog-case'], LAB_DHCP='kea', LAB_POWER='ipmi', LAB_DISCOVER='1',
+                                   LAB_CATALOG_RESULTS=str(catalog_results))
     check_imaged(data, {'node-a1', 'node-a2', 'node-b1', 'node-b2'})
     assert data['playbook_rc'] == 0
     # Discovery (LAB_DISCOVER=1, tests/lab/lab-discover.sh): two VMs no DHCP entry knew reported through
@@ -55,6 +65,8 @@ def test_two_groups_image_with_kea_reservations_and_no_restart(tmp_path: Path) -
     assert 'skipping: [console]' in task_section(
         output, "cluster.netboot.image_nodes : Bind every node's MAC to its address in dhcpd")
     assert 'skipping: [console]' in task_section(output, 'Restart the DHCP server once for the new entries')
+    catalog = json.loads(catalog_results.read_text())
+    assert all(catalog['checks'].values()), catalog['checks']
 
 
 def task_section(output: str, title: str) -> str:

@@ -33,11 +33,6 @@
 CNB_ROOT=${CNB_ROOT:-}
 CNB_RUN=${CNB_RUN:-/run}
 CNB_CONSOLE_LOG=$CNB_RUN/cnb-console.log
-CNB_MODE=''
-# shellcheck disable=SC2013,SC2034 # one line of words; CNB_MODE is read by the init
-for word in $(cat /proc/cmdline); do
-    case "$word" in cnb.mode=*) CNB_MODE=${word#*=} ;; esac
-done
 
 cnb_keep_console_log() {
     # Without a reader the exec below would block PID 1: only with tee there.

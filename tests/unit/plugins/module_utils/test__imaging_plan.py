@@ -196,3 +196,17 @@ def test_progress_names_every_node_of_a_small_group_and_counts_a_large_one():
     assert lines == ['  12s a: 1/3 finished (a1 ok, a2 receive, a3 booting)',
                      '  12s b: 1/20 finished (FAILED 1, verify 19; failed: b3)']
     assert plan.progress(small, 3, attempt=2)[0].startswith('attempt 2    3s a: 1/3')
+
+
+def test_a_catalog_reference_is_served_the_checked_file_with_the_catalogs_size_and_sha256():
+    verified = [{'item': 'lab-a@2', 'serve_path': '/cat/unpacked/lab-a@2.img',
+                 'image': {'file': '/cat/lab-a@2.img.gz', 'sha256': 'ab' * 32, 'size': 67108864}}]
+    catalog = plan.catalog_images(verified, check_mode=False)
+    nodes, errors = plan.plan_nodes([{'name': 'a', 'image': 'lab-a@2', 'hosts': ['node1']},
+                                     {'name': 'b', 'image': '/img/b.img', 'hosts': ['node2']}],
+                                    HOSTVARS, GROUPS, 'udpcast', '/dev/sda', _nodeset.expand, catalog)
+    assert errors == []
+    assert [(n['image'], n['sha256'], n['size']) for n in nodes] == [
+        ('/cat/unpacked/lab-a@2.img', 'ab' * 32, '67108864'), ('/img/b.img', '', '')]
+    # Check mode unpacks nothing: the plan names the stored file, which exists.
+    assert plan.catalog_images(verified, check_mode=True)['lab-a@2']['path'] == '/cat/lab-a@2.img.gz'

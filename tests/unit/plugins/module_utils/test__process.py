@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -122,3 +124,19 @@ def test_tail_lines_splits_progress_meters_on_carriage_returns(tmp_path):
     log.write_bytes(b'Udp-sender 20120424\nStarting transfer\nbytes= 1 000\rbytes= 2 000\r\n\nTransfer complete.\n')
     assert process.tail_lines(str(log), 3) == ['bytes= 1 000', 'bytes= 2 000', 'Transfer complete.']
     assert process.tail_lines(str(tmp_path / 'missing.log')) == []
+
+
+def test_terminate_recorded_stops_the_recorded_process_and_removes_the_record(tmp_path):
+    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
+    try:
+        stat = process.read_stat(child.pid)
+        record = tmp_path / 'receiver.json'
+        record.write_text(json.dumps({'pid': child.pid, 'start_ticks': stat.start_ticks,
+                                      'argv': process.read_cmdline(child.pid)}))
+        assert process.terminate_recorded(str(record), grace=5.0) == {'stopped': True, 'pid': child.pid}
+        assert child.wait(10) is not None and not record.exists()
+        assert process.terminate_recorded(str(record))['stopped'] is False
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
