@@ -40,6 +40,8 @@ ANSIBLE_DOCS = 'https://docs.ansible.com/ansible/latest/'
 ANSIBLE_LABELS = {
     'common_return_values': 'reference_appendices/common_return_values.html',
     'ansible_configuration_settings': 'reference_appendices/config.html',
+    # The note on a module that has an action plugin of the same name.
+    'action_plugins': 'plugins/action.html',
 }
 # Plugins of other collections: ansible_collections.NS.COLL.NAME_TYPE
 COLLECTION_LABEL_PREFIX = 'ansible_collections.'
