@@ -448,7 +448,9 @@ EOF
     ip link add "$ID-cv" type veth peer name "$ID-cb"
     ip link set "$ID-cv" netns "$pid"
     nsenter -t "$pid" -n ip link set "$ID-cv" name lab0
-    nsenter -t "$pid" -n ip addr add "$CONSOLE_ADDRESS/$CONSOLE_PREFIX" brd + dev lab0
+    # replace, not add: a few lab starts failed with "ipv4: Address already assigned" on this fresh
+    # veth (cause not found); the address is the same either way.
+    nsenter -t "$pid" -n ip addr replace "$CONSOLE_ADDRESS/$CONSOLE_PREFIX" brd + dev lab0
     nsenter -t "$pid" -n ip link set lab0 up
     ip link set "$ID-cb" netns "$NS"
     ip -n "$NS" link set "$ID-cb" master "$BR" up
