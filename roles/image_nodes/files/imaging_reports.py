@@ -279,18 +279,8 @@ def start_daemon(args: argparse.Namespace) -> int:
 
 
 def stop(args: argparse.Namespace) -> int:
-    record_path = os.path.join(args.dir, RECORD)
-    try:
-        with open(record_path) as handle:
-            record = json.load(handle)
-        pid, start_ticks, argv = int(record['pid']), int(record['start_ticks']), list(record['argv'])
-    except (OSError, ValueError, KeyError, TypeError):
-        print(json.dumps({'stopped': False, 'reason': 'no receiver recorded'}))
-        return 0
     # Only the recorded receiver: a recycled PID is left alone.
-    outcome = process.terminate(pid, start_ticks, argv, grace=5.0)
-    files.remove(record_path)
-    print(json.dumps({'stopped': outcome != 'gone', 'pid': pid}))
+    print(json.dumps(process.terminate_recorded(os.path.join(args.dir, RECORD), grace=5.0)))
     return 0
 
 
