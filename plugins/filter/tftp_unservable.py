@@ -12,8 +12,8 @@ description:
   - Takes the results of an M(ansible.builtin.stat) loop over file names in the TFTP root (C(item) the name
     relative to the root, C(follow) left false) and returns the names the server (C(in.tftpd --secure)) cannot
     serve, in order.
-  - Served are regular files, and symlinks that resolve inside O(root). Not served are missing files, other
-    file types, symlinks out of the root, and names with a V(..) part.
+  - Served are regular files, and symlinks that resolve inside O(root) to a file that is there. Not served are
+    missing files, other file types, symlinks out of the root or to nothing, and names with a V(..) part.
 author:
   - cluster.netboot contributors (!UNKNOWN)
 options:

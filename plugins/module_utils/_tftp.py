@@ -6,8 +6,9 @@
 
 The verdict is made from what ``ansible.builtin.stat`` (``follow: false``)
 reported on the server: a regular file is served; a symlink only when it
-resolves inside the root (the server cannot follow one out of it); a name with a
-``..`` part never (the server refuses it).
+resolves inside the root (the server cannot follow one out of it) and its target
+is there (stat's ``readable`` follows the link: false for a dangling one); a name
+with a ``..`` part never (the server refuses it).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def servable(name: str, stat: Mapping[str, object], root: str) -> bool:
     if stat.get('isreg'):
         return True
     source = stat.get('lnk_source')
-    return bool(stat.get('islnk')) and isinstance(source, str) and source.startswith(root.rstrip('/') + '/')
+    return (bool(stat.get('islnk')) and bool(stat.get('readable')) and isinstance(source, str)
+            and source.startswith(root.rstrip('/') + '/'))
 
 
 def unservable(results: Iterable[Mapping[str, object]], root: str) -> list[str]:

@@ -13,7 +13,7 @@ tftp_unservable = FilterModule().filters()['tftp_unservable']
 
 
 def result(item, **stat):
-    return {'item': item, 'stat': {'exists': True, 'isreg': False, 'islnk': False, **stat}}
+    return {'item': item, 'stat': {'exists': True, 'isreg': False, 'islnk': False, 'readable': True, **stat}}
 
 
 def test_files_and_links_inside_the_root_are_served():
@@ -28,9 +28,12 @@ def test_what_the_server_cannot_serve():
                result('ipxe', isdir=True),
                result('out.efi', islnk=True, lnk_source='/boot/out.efi'),
                result('sibling.efi', islnk=True, lnk_source='/srv/tftp-old/sibling.efi'),
+               # A link to a file not (yet) there: stat's readable follows the link.
+               result('dangling.efi', islnk=True, lnk_source='/srv/tftp/gone.efi', readable=False),
                result('../etc/passwd', isreg=True),
                result('pxelinux.0', isreg=True)]
-    assert tftp_unservable(results, '/srv/tftp') == ['missing.0', 'ipxe', 'out.efi', 'sibling.efi', '../etc/passwd']
+    assert tftp_unservable(results, '/srv/tftp') == ['missing.0', 'ipxe', 'out.efi', 'sibling.efi', 'dangling.efi',
+                                                       '../etc/passwd']
 
 
 @pytest.mark.parametrize('results, root, message', [
