@@ -8,8 +8,10 @@ DOCUMENTATION = r'''
 name: etc_hosts_conflicts
 short_description: The lines of a hosts file (/etc/hosts) a new node's name and address clash with
 version_added: 0.1.0
+positional: name, ip
 description:
-  - Reads the text of a static host table (hosts(5)) and returns the entries that would make O(name) at
+  - >-
+    Reads the text of a static host table (hosts(5)) and returns the entries that would make O(name) at
     O(ip) ambiguous, each as V(line N: <the line>).
   - An entry clashes when it gives O(ip) without O(name) (another node has the address) or O(name) at
     another address. Names are compared without regard to case, as the resolver does. The entry of O(name)
@@ -45,7 +47,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: The clashing entries, V(line N: <the line>), in file order; empty when there is none.
+  description: "The clashing entries, V(line N: <the line>), in file order; empty when there is none."
   type: list
   elements: str
   sample: ['line 3: 10.18.1.2 node7']

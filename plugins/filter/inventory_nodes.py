@@ -8,6 +8,7 @@ DOCUMENTATION = r'''
 name: inventory_nodes
 short_description: Node entries (name, ip, mac and more) from the host variables of inventory hosts
 version_added: 0.1.0
+positional: names
 description:
   - Builds one entry per host of O(names), in that order, in the form of the per-node modules' C(nodes) and
     C(hosts) options, for example M(cluster.netboot.dhcpd_host) and M(cluster.netboot.pxe_boot).
@@ -42,7 +43,8 @@ options:
     default: skip
   extra:
     description:
-      - Further host variables to carry over, each to the entry field given, for example
+      - >-
+        Further host variables to carry over, each to the entry field given, for example
         V({'dhcp_filename': 'filename'}).
     type: dict
     default: {}

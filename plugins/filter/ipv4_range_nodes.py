@@ -9,7 +9,8 @@ name: ipv4_range_nodes
 short_description: One node per address of an IPv4 range, named in order
 version_added: 0.1.0
 description:
-  - Turns a range of addresses, V({start: 10.18.250.1, end: 10.18.250.99}), into one node per address, in
+  - >-
+    Turns a range of addresses, V({start: 10.18.250.1, end: 10.18.250.99}), into one node per address, in
     the form of M(cluster.netboot.pxe_boot)'s C(nodes), named O(prefix) followed by 1, 2, 3 and so on.
   - A range over O(max_nodes) addresses is refused at once, naming its size, before any node is made.
 author:

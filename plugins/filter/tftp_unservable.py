@@ -8,6 +8,7 @@ DOCUMENTATION = r'''
 name: tftp_unservable
 short_description: The boot files a TFTP server confined to its root cannot serve, from a stat loop
 version_added: 0.1.0
+positional: root
 description:
   - Takes the results of an M(ansible.builtin.stat) loop over file names in the TFTP root (C(item) the name
     relative to the root, C(follow) left false) and returns the names the server (C(in.tftpd --secure)) cannot

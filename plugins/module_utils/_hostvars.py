@@ -22,8 +22,9 @@ INCOMPLETE = ('skip', 'fail')
 
 
 def _value(variables: Mapping[str, object], key: str) -> object:
-    """A host variable, None when unset or null."""
-    return variables[key] if key in variables else None
+    """A host variable, None when unset, null or empty."""
+    value = variables[key] if key in variables else None
+    return None if value == '' else value
 
 
 def inventory_nodes(hostvars: Mapping[str, Mapping[str, object]], names: Iterable[object],
@@ -58,7 +59,7 @@ def inventory_nodes(hostvars: Mapping[str, Mapping[str, object]], names: Iterabl
                'mac': _value(variables, 'mac')}
         for variable, field in extra.items():
             row[field] = _value(variables, variable)
-        row = {key: value for key, value in row.items() if value is not None and value != ''}
+        row = {key: value for key, value in row.items() if value is not None}
         lacking = [field for field in require if field not in row]
         if lacking:
             if incomplete == 'fail':
