@@ -32,8 +32,8 @@ def test_what_the_server_cannot_serve():
                result('dangling.efi', islnk=True, lnk_source='/srv/tftp/gone.efi', readable=False),
                result('../etc/passwd', isreg=True),
                result('pxelinux.0', isreg=True)]
-    assert tftp_unservable(results, '/srv/tftp') == ['missing.0', 'ipxe', 'out.efi', 'sibling.efi', 'dangling.efi',
-                                                       '../etc/passwd']
+    assert tftp_unservable(results, '/srv/tftp') == [
+        'missing.0', 'ipxe', 'out.efi', 'sibling.efi', 'dangling.efi', '../etc/passwd']
 
 
 @pytest.mark.parametrize('results, root, message', [
