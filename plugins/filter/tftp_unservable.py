@@ -27,8 +27,6 @@ options:
     description: The TFTP root, an absolute path.
     type: str
     required: true
-seealso:
-  - role: cluster.netboot.tftp_server
 '''
 
 EXAMPLES = r'''
