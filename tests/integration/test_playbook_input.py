@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,29 @@ def test_add_node_refuses_a_name_the_hosts_file_has_in_another_case(run_playbook
     assert refused.failed, result
     assert 'already has line 3: 10.18.1.7 NODE2: nothing changed' in refused.get('msg', ''), refused.result
     assert tree_state(root) == before
+
+
+@pytest.mark.parametrize('without_address', [False, True])
+def test_provision_diskless_takes_its_nodes_from_the_group(run_playbook, tmp_path, without_address):
+    """The diskless group's hosts (ip or ansible_host) are the nodes; one without an address is named."""
+    inventory = tmp_path / 'inventory.yml'
+    hosts = {'n1': {'ip': '10.18.1.1', 'mac': '52:54:00:00:01:01', 'ansible_connection': 'local'},
+             'n2': {'ansible_host': '10.18.1.2', 'ansible_connection': 'local'}}
+    if without_address:
+        hosts['n3'] = {'mac': '52:54:00:00:01:03', 'ansible_connection': 'local'}
+    inventory.write_text(json.dumps({'all': {'children': {'diskless': {'hosts': hosts}}}}))
+    tree = tmp_path / 'tree'
+    (tree / 'etc').mkdir(parents=True)
+    before = tree_state(tree)
+    # An empty client list stops the first role at its own check, after the playbook's node check.
+    result = run_playbook(REPO / 'playbooks' / 'provision_diskless.yml', extra_args=['-i', str(inventory)],
+                          extravars={'diskless_console': 'localhost', 'nfsroot_server_root': str(tree),
+                                     'nfsroot_server_clients': []})
+    assert result.failed
+    check = result.task('Check that there are nodes, each with an address')
+    if without_address:
+        assert check.failed and 'host n3 has no ip or ansible_host' in check.get('msg', ''), check.result
+    else:
+        assert not check.failed, check.result
+        assert result.task('Check the root tree, source and export settings').failed
+    assert tree_state(tree) == before
