@@ -72,6 +72,22 @@ def consecutive_ipv4(start: object, count: int) -> list[str]:
     return [int_to_ipv4(first + offset) for offset in range(count)]
 
 
+def ipv4_range(start: object, end: object, max_count: int) -> list[str]:
+    """Every address from ``start`` to ``end`` (both included), at most ``max_count`` of them.
+
+    A longer range is refused before any address is made, naming its size: a
+    mistyped octet (``10.18.250.1`` to ``10.19.250.99``) costs neither time nor memory.
+    """
+    first, last = ipv4_to_int(parse_ipv4(start)), ipv4_to_int(parse_ipv4(end))
+    if last < first:
+        raise AddressError('address range %s - %s ends before it starts' % (start, end))
+    count = last - first + 1
+    if count > max_count:
+        raise AddressError('address range %s - %s holds %d addresses, more than max_nodes (%d); '
+                           'raise max_nodes if that is really meant' % (start, end, count, max_count))
+    return consecutive_ipv4(start, count)
+
+
 # The notations a MAC is written in: six two-digit groups with one separator
 # throughout (00:0D:B9:0A:12:34, 00-0d-b9-0a-12-34), Cisco's three dotted groups
 # of four (000d.b90a.1234), or the twelve digits alone (000db90a1234). netaddr

@@ -270,6 +270,10 @@ def test_a_symlink_out_of_the_tftp_root_is_no_boot_file(lab, run_playbook, tmp_p
     result = run_playbook(role_play(lab, root, dhcp_server_uefi_filename='outside.efi'))
     assert result.failed and 'would hand out outside.efi,' in str(result)
     assert not run_playbook(role_play(lab, root, dhcp_server_uefi_filename='inside.efi')).failed
+    # A link inside the root to a file that is not there: the server answers "File not found".
+    (root / 'dangling.efi').symlink_to(root / 'not-yet-installed.efi')
+    result = run_playbook(role_play(lab, root, dhcp_server_uefi_filename='dangling.efi'))
+    assert result.failed and 'would hand out dangling.efi,' in str(result)
 
 
 DISCOVERY = ('10.18.250.1', '10.18.250.9')

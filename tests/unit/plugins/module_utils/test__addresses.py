@@ -118,6 +118,14 @@ def test_consecutive_addresses_cross_octet_boundaries():
         addresses.consecutive_ipv4('255.255.255.254', 3)
 
 
+def test_ipv4_range_is_bounded_before_it_is_made():
+    assert addresses.ipv4_range('10.10.0.255', ' 10.10.1.1', 3) == ['10.10.0.255', '10.10.1.0', '10.10.1.1']
+    with pytest.raises(AddressError, match=r'10.10.0.1 - 10.10.0.4 holds 4 addresses, more than max_nodes \(3\)'):
+        addresses.ipv4_range('10.10.0.1', '10.10.0.4', 3)
+    with pytest.raises(AddressError, match='ends before it starts'):
+        addresses.ipv4_range('10.10.0.2', '10.10.0.1', 3)
+
+
 def test_networks():
     assert addresses.parse_ipv4_network('10.18.1.0/24') == '10.18.1.0/24'
     assert addresses.network_from_mask('10.18.1.0', '255.255.255.0') == '10.18.1.0/24'
