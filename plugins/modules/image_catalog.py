@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: image_catalog
 short_description: Add, remove, verify and list the disk images of the console's image catalog
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The image catalog is one JSON file on the console (O(path)) listing every stored disk image by name and
     version, with the size and sha256 of the disk bytes (what a node's disk holds after imaging), the size and

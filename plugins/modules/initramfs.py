@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: initramfs
 short_description: Build the kernel and busybox initramfs that network-booted nodes run, from Debian packages
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Builds, on the host it runs on (the console), a kernel and a gzip'd initramfs from distribution packages only,
     for nodes to PXE-boot. The P(cluster.netboot.imaging_ramdisk#role) role uses it for the imaging ramdisk and,

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: node_discovery
 short_description: Name the nodes a discovery run found and append them to a node file
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the facts documents that the imaging ramdisk in discovery mode (C(cnb.mode=discover)) posted to a
     report receiver, which keeps them in O(run_dir)C(/facts/), one per boot MAC, in order of arrival.

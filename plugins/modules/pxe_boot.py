@@ -93,7 +93,7 @@ options:
     elements: str
     choices: [pxelinux, grub, ipxe]
     default: [pxelinux]
-    version_added: 0.2.0
+    version_added: 0.1.0
   state:
     description:
       - V(present) points the nodes at O(boot); V(absent) removes their pointers.

@@ -65,7 +65,7 @@ options:
     type: str
     choices: [pxelinux, grub, ipxe]
     default: pxelinux
-    version_added: 0.2.0
+    version_added: 0.1.0
   name:
     description:
       - The config's file name inside C(pxelinux.cfg/) (or the O(loader)'s directory), for example
@@ -87,7 +87,7 @@ options:
       - O(state=absent) removes the dispatcher.
     type: bool
     default: false
-    version_added: 0.2.0
+    version_added: 0.1.0
   state:
     description:
       - V(present) writes the config, V(absent) removes it.
