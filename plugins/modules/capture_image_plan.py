@@ -40,7 +40,7 @@ options:
   nodes:
     description:
       - The nodes to capture, as O(cluster.netboot.capture_image#role:main:capture_image_nodes) of the role describes
-        them: each a mapping with C(node) and C(image) (C(NAME@VERSION)), and optionally C(mac), C(ip), C(power),
+        them, each a mapping with C(node) and C(image) (C(NAME@VERSION)), and optionally C(mac), C(ip), C(power),
         C(disk) and C(size).
     type: list
     elements: raw
