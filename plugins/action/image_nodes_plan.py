@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import datetime
 import secrets
 import typing as t
 
@@ -53,8 +52,7 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail('cannot read image %s: %s' % (path, stat.get('msg', '')))
             stats[path] = stat.get('stat', {})
 
-        run_id = '%s-%06x' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%S'),
-                              secrets.randbelow(1 << 24))
+        run_id = _imaging_plan.new_run_id()
         images, image_errors = _imaging_plan.plan_images(nodes, stats, run_id)
         if image_errors:
             raise AnsibleActionFail('; '.join(image_errors))

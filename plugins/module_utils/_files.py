@@ -29,9 +29,9 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from ansible_collections.cluster.netboot.plugins.module_utils._errors import FileStateError, NetbootError
 
@@ -305,3 +305,18 @@ def locked_directory(directory: str, timeout: float = 60.0) -> Iterator[float]:
         yield time.time()
     finally:
         os.close(fd)
+
+
+def exit_module(module: Any, work: Callable[[], dict[str, Any]]) -> NoReturn:
+    """End ``module`` with the result of ``work``, or fail it with the message of the NetbootError it raises.
+
+    The result's ``diff`` is kept only when the run asks for diffs (``--diff``): a module whose diff costs
+    little returns one always and lets this drop it.
+    """
+    try:
+        result = work()
+    except NetbootError as exc:
+        module.fail_json(msg=str(exc))
+    if not module._diff:
+        result.pop('diff', None)
+    module.exit_json(**result)

@@ -23,7 +23,9 @@ and ``raw_image``: a step that resolves image names to files slots in before it.
 
 from __future__ import annotations
 
+import datetime
 import os
+import secrets
 import typing as t
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -33,6 +35,12 @@ NODE_KEYS = ('name', 'mac', 'ip')
 
 def _text(value: object) -> str:
     return '' if value is None else str(value)
+
+
+def new_run_id(now: datetime.datetime | None = None) -> str:
+    """A run's id: its UTC start (``20260101T120000``) and a random part, so that two runs in one second differ."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return '%s-%06x' % (now.strftime('%Y%m%dT%H%M%S'), secrets.randbelow(1 << 24))
 
 
 def catalog_images(results: Iterable[Mapping[str, t.Any]], check_mode: bool) -> dict[str, Node]:

@@ -344,7 +344,6 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _files as f
 from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee as frisbee
 from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_backends as backends
 from ansible_collections.cluster.netboot.plugins.module_utils import _frisbee_sessions as sessions
-from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
 def resolve_binary(module: AnsibleModule, path: str, option: str, hint: str) -> str:
@@ -450,11 +449,7 @@ def main() -> None:
     )
     if not addresses.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib('netaddr'), exception=addresses.NETADDR_IMPORT_ERROR)
-    try:
-        result = run(module)
-    except NetbootError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    files.exit_module(module, lambda: run(module))
 
 
 if __name__ == '__main__':

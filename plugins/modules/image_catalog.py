@@ -158,7 +158,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _catalog, _files
-from ansible_collections.cluster.netboot.plugins.module_utils._errors import CatalogError, NetbootError
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import CatalogError
 
 
 def present(module: AnsibleModule, path: str) -> dict[str, Any]:
@@ -258,13 +258,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     handlers = {'present': present, 'absent': absent, 'verified': verified, 'query': query}
-    try:
-        result = handlers[module.params['state']](module, module.params['path'])
-    except NetbootError as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    _files.exit_module(module, lambda: handlers[module.params['state']](module, module.params['path']))
 
 
 if __name__ == '__main__':

@@ -246,7 +246,6 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cluster.netboot.plugins.module_utils import _bootconfig, _files, _pxe
-from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 # The boot spec's options: a dispatcher takes none of them.
 SPEC_OPTIONS = ('name', 'default', 'prompt', 'timeout', 'serial', 'display', 'ui', 'menu_title', 'labels')
@@ -346,6 +345,23 @@ def ensure_absent(module: AnsibleModule, root: str, path: str, name: str) -> dic
     return dict(changed=True, path=path, diff=_files.text_diff(describe(current), None, path))
 
 
+def apply(module: AnsibleModule) -> dict:
+    """Write, replace or remove the config, under the TFTP root's lock."""
+    root = _pxe.check_tftp_root(module.params['tftp_root'])
+    loader = module.params['loader']
+    name = config_name(module.params)
+    # Same lock as pxe_boot: a config is not removed while nodes are being pointed at it.
+    with _files.locked_directory(root) as locked_since:
+        path = os.path.join(_pxe.check_config_dir(root, loader), name)
+        if not module.check_mode:
+            _pxe.remove_leftovers(root, locked_since, loader)
+        if module.params['state'] == 'present' and module.params['dispatcher']:
+            return ensure_dispatcher(module, root, path)
+        if module.params['state'] == 'present':
+            return ensure_present(module, root, path)
+        return ensure_absent(module, root, path, name)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -367,26 +383,7 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
-    try:
-        root = _pxe.check_tftp_root(module.params['tftp_root'])
-        loader = module.params['loader']
-        name = config_name(module.params)
-        # Same lock as pxe_boot: a config is not removed while nodes are being pointed at it.
-        with _files.locked_directory(root) as locked_since:
-            path = os.path.join(_pxe.check_config_dir(root, loader), name)
-            if not module.check_mode:
-                _pxe.remove_leftovers(root, locked_since, loader)
-            if module.params['state'] == 'present' and module.params['dispatcher']:
-                result = ensure_dispatcher(module, root, path)
-            elif module.params['state'] == 'present':
-                result = ensure_present(module, root, path)
-            else:
-                result = ensure_absent(module, root, path, name)
-    except NetbootError as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    _files.exit_module(module, lambda: apply(module))
 
 
 if __name__ == '__main__':

@@ -243,3 +243,42 @@ def test_remove_leftovers_lists_the_directory_once_for_links_and_files(tmp_path,
     assert listings == [str(tmp_path)]
     assert real_listdir(tmp_path) == ['.hidden-but-ours-not']
     assert files.remove_leftovers(str(tmp_path / 'missing'), time.time()) == []
+
+
+class _Ended(Exception):
+    pass
+
+
+class _Module:
+    """What exit_module uses of an AnsibleModule: _diff, exit_json and fail_json (both end the module)."""
+
+    def __init__(self, diff):
+        self._diff = diff
+
+    def exit_json(self, **result):
+        raise _Ended('exit', result)
+
+    def fail_json(self, **result):
+        raise _Ended('fail', result)
+
+
+@pytest.mark.parametrize('diff, expected', [
+    (True, {'changed': True, 'diff': {'before': 'a', 'after': 'b'}}),
+    (False, {'changed': True}),
+])
+def test_exit_module_keeps_the_diff_only_when_asked(diff, expected):
+    with pytest.raises(_Ended) as ended:
+        files.exit_module(_Module(diff), lambda: {'changed': True, 'diff': {'before': 'a', 'after': 'b'}})
+    assert ended.value.args == ('exit', expected)
+
+
+def test_exit_module_without_a_diff_and_on_a_domain_error():
+    with pytest.raises(_Ended) as ended:
+        files.exit_module(_Module(False), lambda: {'changed': False})
+    assert ended.value.args == ('exit', {'changed': False})
+
+    def refuse():
+        raise FileStateError('/srv/tftp is not a directory')
+    with pytest.raises(_Ended) as ended:
+        files.exit_module(_Module(True), refuse)
+    assert ended.value.args == ('fail', {'msg': '/srv/tftp is not a directory'})
