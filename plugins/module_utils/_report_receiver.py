@@ -14,9 +14,9 @@ wait    Block until a node reaches its final state or ``--poll`` seconds pass, t
 stop    Stop this run's receiver (only the process recorded in the run dir, checked by its start time and
         command line: the collection's _process.terminate).
 
-Process handling and atomic writes are the collection's own module_utils (_process, _files): the role
-installs them in ``imaging_reports_lib`` next to this program; run from the collection's source tree, the
-program finds them in plugins/module_utils.
+Process handling and atomic writes are the collection's own module_utils (_process, _files). The program on
+the console is the launcher that cluster.netboot.receiver_program (program: report) installs with this code and
+the module_utils it imports; it calls :func:`main`.
 """
 
 from __future__ import annotations
@@ -33,32 +33,13 @@ import socketserver
 import sys
 import threading
 import time
-import types
 import urllib.parse
 
-
-def _load_module_utils() -> tuple[types.ModuleType, types.ModuleType, types.ModuleType]:
-    """Import the collection's _process, _files and _imaging_plan from where the role put them (or the source tree)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for directory in (os.path.join(here, 'imaging_reports_lib'),
-                      os.path.join(here, '..', '..', '..', 'plugins', 'module_utils')):
-        if os.path.isfile(os.path.join(directory, '_process.py')):
-            break
-    else:
-        raise SystemExit('imaging_reports.py: the collection\'s module_utils (_process.py, _files.py) are missing')
-    package = 'ansible_collections'
-    for part in ('cluster', 'netboot', 'plugins', 'module_utils', None):
-        if package not in sys.modules:
-            module = types.ModuleType(package)
-            module.__path__ = [] if part is not None else [os.path.normpath(directory)]  # type: ignore[attr-defined]
-            sys.modules[package] = module
-        if part is not None:
-            package += '.' + part
-    from ansible_collections.cluster.netboot.plugins.module_utils import _files, _imaging_plan, _process
-    return _files, _process, _imaging_plan
+from ansible_collections.cluster.netboot.plugins.module_utils import _files as files
+from ansible_collections.cluster.netboot.plugins.module_utils import _imaging_plan as imaging_plan
+from ansible_collections.cluster.netboot.plugins.module_utils import _process as process
 
 
-files, process, imaging_plan = _load_module_utils()
 RECORD = 'receiver.json'
 
 FIELDS = ('node', 'mac', 'ip', 'phase', 'result', 'sha256', 'detail', 'seconds', 'receive_seconds',
@@ -201,7 +182,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.nodes_from_stdin:
         text = sys.stdin.read()
         if not isinstance(json.loads(text), list):
-            raise SystemExit('imaging_reports.py: the nodes on stdin are not a JSON list')
+            raise SystemExit('%s: the nodes on stdin are not a JSON list' % os.path.basename(args.program))
         write_atomic(os.path.join(args.dir, 'nodes.json'), text)
     if args.daemon:
         return start_daemon(args)
@@ -242,7 +223,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def start_daemon(args: argparse.Namespace) -> int:
     """Run ``serve`` (without --daemon) detached, wait for the port it got, and record who it is."""
-    argv = [sys.executable, os.path.abspath(__file__), 'serve', '--dir', args.dir, '--bind', args.bind,
+    argv = [sys.executable, args.program, 'serve', '--dir', args.dir, '--bind', args.bind,
             '--port', str(args.port), '--token', args.token, '--lifetime', str(args.lifetime),
             '--orphan-timeout', str(args.orphan_timeout)]
     if args.lock_dir:
@@ -454,8 +435,9 @@ def wait(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, program: str | None = None) -> int:
+    """The command line; ``program`` is the launcher that ``serve --daemon`` runs again (default: ``sys.argv[0]``)."""
+    parser = argparse.ArgumentParser(prog=os.path.basename(program or sys.argv[0]), description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest='command', required=True)
     serve_parser = commands.add_parser('serve')
     serve_parser.add_argument('--dir', required=True)
@@ -485,8 +467,5 @@ def main(argv: list[str] | None = None) -> int:
     stop_parser.add_argument('--dir', required=True)
     args = parser.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
+    args.program = os.path.abspath(program or sys.argv[0])
     return {'serve': serve, 'wait': wait, 'stop': stop}[args.command](args)
-
-
-if __name__ == '__main__':
-    sys.exit(main())
