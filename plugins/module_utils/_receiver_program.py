@@ -77,7 +77,8 @@ def loaded_source(name: str) -> str:
     source = loader.get_source(module.__name__) if loader is not None and hasattr(loader, 'get_source') else None
     if source is None:
         raise NetbootError('the source of %s cannot be read from %r' % (module.__name__, loader))
-    return source
+    # Ansible's collection loader (the controller, ansible-test) answers in bytes.
+    return source.decode('utf-8') if isinstance(source, bytes) else source
 
 
 def sources(entry: str, read: Callable[[str], str] = loaded_source) -> dict[str, str]:
@@ -144,26 +145,32 @@ class Plan:
                       | {path for path, _before in self.remove})
 
 
+def directory_exists(path: str) -> bool:
+    """Whether directory ``path`` exists; a FileStateError when it, or the nearest existing directory above it,
+    is something else (it could never be created)."""
+    existing = path
+    while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise FileStateError('%s exists and is not a directory' % existing)
+    return existing == path
+
+
 def plan(directory: str, program: str, read: Callable[[str], str] = loaded_source) -> Plan:
     """Compare the installed ``program`` in ``directory`` with this collection's; nothing is written."""
     if not os.path.isabs(directory):
         raise NetbootError('path %r is not absolute' % directory)
-    if os.path.lexists(directory) and not os.path.isdir(directory):
-        raise FileStateError('%s exists and is not a directory' % directory)
     wanted, package = wanted_files(directory, program, read)
     result = Plan(program=os.path.join(directory, PROGRAMS[program][0]), write=[], chmod=[], remove=[])
     for item in wanted:
-        parent = os.path.dirname(item.path)
-        if os.path.lexists(parent) and not os.path.isdir(parent):
-            raise FileStateError('%s exists and is not a directory' % parent)
-        content, mode = current(item.path) if os.path.isdir(parent) else (None, None)
+        content, mode = current(item.path) if directory_exists(os.path.dirname(item.path)) else (None, None)
         if content != item.content:
             result.write.append((item, content))
         elif mode != item.mode:
             result.chmod.append(item)
     # A module_utils the program no longer imports goes: the tree is exactly this collection's.
     paths = {item.path for item in wanted}
-    names = sorted(os.listdir(package)) if os.path.isdir(package) else []
+    names = sorted(os.listdir(package)) if directory_exists(package) else []
     for name in names:
         path = os.path.join(package, name)
         if name.endswith('.py') and path not in paths:
