@@ -58,17 +58,17 @@ def receive(args: argparse.Namespace) -> int:
                 if 'token' in str(exc):
                     refused.append('%s: %s' % (peer[0], exc))
                     continue
-                print(json.dumps({'ok': False, 'node': args.node, 'error': str(exc), 'refused': refused}))
+                _process.print_json({'ok': False, 'node': args.node, 'error': str(exc), 'refused': refused})
                 return 1
         seconds = time.monotonic() - started
         entry = _catalog.find(_catalog.load(args.catalog), args.name, args.version)
-        print(json.dumps({'ok': True, 'node': args.node, 'image': entry, 'peer': peer[0], 'refused': refused,
-                          'seconds': round(seconds, 1)}, sort_keys=True))
+        _process.print_json({'ok': True, 'node': args.node, 'image': entry, 'peer': peer[0], 'refused': refused,
+                             'seconds': round(seconds, 1)}, sort_keys=True)
         return 0
 
 
 def stop(args: argparse.Namespace) -> int:
-    print(json.dumps(_process.terminate_recorded(args.record)))
+    _process.print_json(_process.terminate_recorded(args.record))
     return 0
 
 

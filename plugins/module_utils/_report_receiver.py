@@ -193,16 +193,15 @@ def serve(args: argparse.Namespace) -> int:
         locks, busy = take_locks(args.lock_dir, nodes, args.run_id or os.path.basename(args.dir))
         if busy:
             runs = sorted(set(busy.values()))
-            print(json.dumps({'pid': os.getpid(), 'busy': busy, 'error': 'refused: %d node(s) are being imaged by '
-                              'another run (%s): %s' % (len(busy), ', '.join(runs), ', '.join(sorted(busy)))}),
-                  flush=True)
+            process.print_json({'pid': os.getpid(), 'busy': busy, 'error': 'refused: %d node(s) are being imaged by '
+                                'another run (%s): %s' % (len(busy), ', '.join(runs), ', '.join(sorted(busy)))})
             return 3
     server = ReportServer((args.bind, args.port), ReportHandler)
     server.token = args.token
     server.reports = os.path.join(args.dir, 'reports.jsonl')
     server.run_dir = args.dir
     server.locks = locks
-    print(json.dumps({'port': server.server_address[1], 'pid': os.getpid()}), flush=True)
+    process.print_json({'port': server.server_address[1], 'pid': os.getpid()})
     # A receiver that nobody stops (a killed playbook) still ends: at its lifetime, or once the run
     # has shown no life (no progress query) for --orphan-timeout seconds. Its node locks end with it.
     signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
@@ -243,7 +242,7 @@ def start_daemon(args: argparse.Namespace) -> int:
                 announced = message
         if announced is not None and announced.get('error'):
             process.wait_exit(child, 5)
-            print(json.dumps(announced))
+            process.print_json(announced)
             raise SystemExit(announced['error'])
         if announced is None and (code is not None or time.monotonic() > deadline):
             if code is None:
@@ -255,13 +254,13 @@ def start_daemon(args: argparse.Namespace) -> int:
     record = {'pid': child.pid, 'start_ticks': stat.start_ticks if stat else -1, 'argv': argv,
               'port': announced['port']}
     write_atomic(os.path.join(args.dir, RECORD), json.dumps(record, sort_keys=True) + '\n')
-    print(json.dumps({'port': announced['port'], 'pid': child.pid}))
+    process.print_json({'port': announced['port'], 'pid': child.pid})
     return 0
 
 
 def stop(args: argparse.Namespace) -> int:
     # Only the recorded receiver: a recycled PID is left alone.
-    print(json.dumps(process.terminate_recorded(os.path.join(args.dir, RECORD), grace=5.0)))
+    process.print_json(process.terminate_recorded(os.path.join(args.dir, RECORD), grace=5.0))
     return 0
 
 
@@ -431,7 +430,7 @@ def wait(args: argparse.Namespace) -> int:
     if result['done']:
         summary = dict(result, finished=time.time())
         write_atomic(summary_path, json.dumps(summary, indent=1, sort_keys=True) + '\n')
-    print(json.dumps(result, sort_keys=True))
+    process.print_json(result, sort_keys=True)
     return 0
 
 
