@@ -41,7 +41,7 @@ from ansible_collections.cluster.netboot.plugins.module_utils._errors import Dis
 
 FACTS_DIR = 'facts'
 FACTS_SUFFIX = '.txt'
-# Where the receiver (roles/image_nodes/files/imaging_reports.py, posted_path) keeps a node's console log.
+# Where the report receiver (module_utils/_report_receiver.py, posted_path) keeps a node's console log.
 LOGS_DIR = 'logs'
 # The columns of a naming list: a name, an address, and the MAC or the system serial it belongs to.
 NAMING_FIELDS = ('name', 'ip', 'mac', 'serial')

@@ -24,6 +24,7 @@ import selectors
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -231,6 +232,12 @@ def _reap_if_child(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def print_json(document: object, sort_keys: bool = False) -> None:
+    """A program's answer: one JSON document on a line of standard output, flushed at once."""
+    sys.stdout.write(json.dumps(document, sort_keys=sort_keys) + '\n')
+    sys.stdout.flush()
 
 
 def tail_lines(path: str, count: int = 10, max_bytes: int = 65536) -> list[str]:

@@ -11,6 +11,7 @@ Fixtures:
   netns_factory      makes namespaces/veths/bridges with a unique prefix; deletes them
   processes          starts daemons (optionally in a namespace); stops those PIDs
   collections_path   a directory where cluster.netboot is the working tree
+  receiver_program   a receiver program (report, capture) as cluster.netboot.receiver_program installs it
   run_playbook       runs ansible-playbook against localhost; parsed per-task results
   tree_digest        the unit tests' "nothing was touched" digest of a directory tree
 Helpers (import from ``netns``): ns_exec, ns_popen, wait_for, namespace_exists.
@@ -118,6 +119,31 @@ def collections_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     link.parent.mkdir(parents=True)
     link.symlink_to(REPO)
     return str(base)
+
+
+@pytest.fixture(scope='session')
+def receiver_program(collections_path: str, tmp_path_factory: pytest.TempPathFactory) -> t.Callable[[str], Path]:
+    """``receiver_program('report')``: the launcher's path, installed once per session by the module itself
+    (through ansible, so from its AnsiballZ payload, as on a console)."""
+    base = tmp_path_factory.mktemp('receivers')
+    installed: dict[str, Path] = {}
+
+    def install(program: str) -> Path:
+        if program not in installed:
+            env = {key: value for key, value in os.environ.items() if not key.startswith('ANSIBLE_')}
+            env.update(ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_HOME=str(base / 'ansible-home'),
+                       ANSIBLE_LOCAL_TEMP=str(base / 'tmp'), ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
+                       ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
+            completed = subprocess.run(
+                [str(VENV_BIN / 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local',
+                 '-e', f'ansible_python_interpreter={sys.executable}', '-m', 'cluster.netboot.receiver_program',
+                 '-a', json.dumps({'path': str(base / 'programs'), 'program': program})],
+                env=env, capture_output=True, text=True, timeout=120, check=False)
+            assert completed.returncode == 0, completed.stdout + completed.stderr
+            result = json.loads(completed.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']
+            installed[program] = Path(result['program'])
+        return installed[program]
+    return install
 
 
 @dataclass

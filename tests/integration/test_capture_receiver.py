@@ -23,7 +23,6 @@ import pytest
 from conftest import IS_ROOT, ROOT_REASON
 
 REPO = Path(__file__).resolve().parents[2]
-RECEIVER = REPO / 'roles' / 'capture_image' / 'files' / 'capture_receiver.py'
 CAPTURE_SH = REPO / 'roles' / 'imaging_ramdisk' / 'files' / 'capture.sh'
 BUSYBOX = '/bin/busybox'
 TOKEN = '0123456789abcdef0123456789abcdef'
@@ -48,11 +47,11 @@ def disk(tmp_path):
         subprocess.run(['losetup', '-d', device], check=False)
 
 
-def start_receiver(tmp_path, collections_path, started, version='1', extra=()):
+def start_receiver(tmp_path, program, started, version='1', extra=()):
     record = tmp_path / ('receiver-%s.json' % version)
     record.unlink(missing_ok=True)  # an earlier receiver's
     process = subprocess.Popen(
-        [sys.executable, str(RECEIVER), '--lib', collections_path, 'receive', '--catalog', str(tmp_path / 'catalog.json'),
+        [sys.executable, str(program), 'receive', '--catalog', str(tmp_path / 'catalog.json'),
          '--images-dir', str(tmp_path / 'images'), '--name', 'compute', '--version', version, '--node', 'node-a1',
          '--bind', '127.0.0.1', '--token', TOKEN, '--idle-timeout', '5', '--lifetime', '120', '--record', str(record),
          *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -103,10 +102,10 @@ cnb_capture
 
 
 def test_a_capture_enters_the_disk_bytes_and_another_disk_under_the_same_version_is_refused(
-        tmp_path, collections_path, disk, applets, receivers):
+        tmp_path, receiver_program, disk, applets, receivers):
     device, disk_sha = disk
     (tmp_path / 'images').mkdir()
-    receiver, port = start_receiver(tmp_path, collections_path, receivers)
+    receiver, port = start_receiver(tmp_path, receiver_program('capture'), receivers)
     sent = run_capture_sh(device, port, applets)
     out, err = receiver.communicate(timeout=60)
     assert receiver.returncode == 0, (out, err, sent.stdout, sent.stderr)
@@ -122,7 +121,7 @@ def test_a_capture_enters_the_disk_bytes_and_another_disk_under_the_same_version
     assert sorted(os.listdir(tmp_path / 'images')) == ['compute@1.img.gz']
     # The same disk again: the same image, nothing changes.
     before = ((tmp_path / 'catalog.json').read_bytes(), stored.read_bytes())
-    receiver, port = start_receiver(tmp_path, collections_path, receivers)
+    receiver, port = start_receiver(tmp_path, receiver_program('capture'), receivers)
     sent = run_capture_sh(device, port, applets)
     out = receiver.communicate(timeout=60)[0]
     assert receiver.returncode == 0 and 'finish: poweroff' in sent.stdout, (out, sent.stdout)
@@ -133,7 +132,7 @@ def test_a_capture_enters_the_disk_bytes_and_another_disk_under_the_same_version
     other_device = subprocess.run(['losetup', '--find', '--show', '--read-only', str(other)], capture_output=True,
                                   text=True, check=True).stdout.strip()
     try:
-        receiver, port = start_receiver(tmp_path, collections_path, receivers)
+        receiver, port = start_receiver(tmp_path, receiver_program('capture'), receivers)
         sent = run_capture_sh(other_device, port, applets)
     finally:
         subprocess.run(['losetup', '-d', other_device], check=False)
@@ -144,10 +143,10 @@ def test_a_capture_enters_the_disk_bytes_and_another_disk_under_the_same_version
     assert sorted(os.listdir(tmp_path / 'images')) == ['compute@1.img.gz']
 
 
-def test_a_sender_killed_halfway_leaves_no_entry_and_no_file(tmp_path, collections_path, disk, receivers):
+def test_a_sender_killed_halfway_leaves_no_entry_and_no_file(tmp_path, receiver_program, disk, receivers):
     device = disk[0]
     (tmp_path / 'images').mkdir()
-    receiver, port = start_receiver(tmp_path, collections_path, receivers, version='2')
+    receiver, port = start_receiver(tmp_path, receiver_program('capture'), receivers, version='2')
     # The node's pipeline, cut after 1 MB of the compressed stream and then killed.
     sender = subprocess.Popen(
         [BUSYBOX, 'sh', '-c', '{ echo "cnb-capture %s %d"; %s head -c %d %s | %s gzip -c | %s head -c 1000000; '
@@ -162,10 +161,10 @@ def test_a_sender_killed_halfway_leaves_no_entry_and_no_file(tmp_path, collectio
     assert os.listdir(tmp_path / 'images') == []
 
 
-def test_stop_ends_a_waiting_receiver(tmp_path, collections_path, receivers):
+def test_stop_ends_a_waiting_receiver(tmp_path, receiver_program, receivers):
     (tmp_path / 'images').mkdir()
-    receiver = start_receiver(tmp_path, collections_path, receivers, version='3')[0]
-    stopped = subprocess.run([sys.executable, str(RECEIVER), '--lib', collections_path, 'stop', '--record',
+    receiver = start_receiver(tmp_path, receiver_program('capture'), receivers, version='3')[0]
+    stopped = subprocess.run([sys.executable, str(receiver_program('capture')), 'stop', '--record',
                               str(tmp_path / 'receiver-3.json')], capture_output=True, text=True, check=True)
     assert json.loads(stopped.stdout)['stopped'] is True
     receiver.communicate(timeout=20)

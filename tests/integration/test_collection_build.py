@@ -114,3 +114,22 @@ def test_playbook_with_filter_and_inventory_plugin(fresh):
     result = run([BIN / 'ansible-playbook', '-i', 'sandbox.netboot.yml', 'site.yml'], cwd=work, env=env)
     assert 'ok=1' in result.stdout and 'failed=0' in result.stdout, result.stdout
     assert result.stdout.count('ok: [node1-') == 2, result.stdout
+
+
+def test_the_receivers_install_and_run_from_the_installed_copy(fresh, tmp_path):
+    """The roles' receiver programs come from the module's own payload: the same from an installed collection."""
+    env, work, installed = fresh
+    state = tmp_path / 'state'
+    for program in ('report', 'capture'):
+        run([BIN / 'ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-e',
+             'ansible_python_interpreter=%s' % sys.executable, '-m', 'cluster.netboot.receiver_program',
+             '-a', 'path=%s program=%s' % (state, program)], cwd=work, env=env)
+    carried = state / 'imaging_reports_lib' / 'ansible_collections' / 'cluster' / 'netboot' / 'plugins' / 'module_utils'
+    assert (carried / '_report_receiver.py').read_bytes() == (
+        installed / 'plugins' / 'module_utils' / '_report_receiver.py').read_bytes()
+    stopped = run([sys.executable, state / 'imaging_reports.py', 'stop', '--dir', tmp_path], cwd=work,
+                  env={'PATH': os.environ['PATH']})
+    assert '"stopped": false' in stopped.stdout
+    stopped = run([sys.executable, state / 'capture_receiver.py', 'stop', '--record', tmp_path / 'none.json'], cwd=work,
+                  env={'PATH': os.environ['PATH']})
+    assert '"stopped": false' in stopped.stdout

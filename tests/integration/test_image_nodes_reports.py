@@ -22,13 +22,25 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / 'roles' / 'image_nodes' / 'files' / 'imaging_reports.py'
 TOKEN = '0123abcd'
 SHA_A = 'a' * 64
 
 
+# The report receiver as the roles run it: installed by cluster.netboot.receiver_program (the autouse fixture).
+INSTALLED: dict[str, Path] = {}
+
+
+@pytest.fixture(autouse=True)
+def installed(receiver_program) -> None:
+    INSTALLED['report'] = receiver_program('report')
+
+
+def program() -> str:
+    return str(INSTALLED['report'])
+
+
 def run(*args: str) -> dict:
-    completed = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=60,
+    completed = subprocess.run([sys.executable, program(), *args], capture_output=True, text=True, timeout=60,
                                check=True)
     return json.loads(completed.stdout)
 
@@ -146,7 +158,7 @@ def start_locked(run_dir: Path, nodes: list[dict], lock_dir: Path, run_id: str,
                  *extra: str) -> subprocess.CompletedProcess:
     run_dir.mkdir()
     (run_dir / 'nodes.json').write_text(json.dumps(nodes))
-    return subprocess.run([sys.executable, str(SCRIPT), 'serve', '--dir', str(run_dir), '--bind', '127.0.0.1',
+    return subprocess.run([sys.executable, program(), 'serve', '--dir', str(run_dir), '--bind', '127.0.0.1',
                            '--token', TOKEN, '--daemon', '--lock-dir', str(lock_dir), '--run-id', run_id, *extra],
                           capture_output=True, text=True, timeout=60, check=False)
 
@@ -302,7 +314,7 @@ def test_console_logs_and_facts_are_kept_per_run_and_the_table_names_the_log(rec
 def test_the_receiver_writes_the_nodes_it_reads_on_stdin_first(tmp_path: Path):
     run_dir = tmp_path / 'new' / 'run'
     nodes = [{'name': 'n1', 'mac': '52:54:00:00:00:01', 'ip': '10.0.0.1'}]
-    argv = [sys.executable, str(SCRIPT), 'serve', '--dir', str(run_dir), '--bind', '127.0.0.1', '--token', TOKEN,
+    argv = [sys.executable, program(), 'serve', '--dir', str(run_dir), '--bind', '127.0.0.1', '--token', TOKEN,
             '--daemon', '--lock-dir', str(tmp_path / 'locks'), '--run-id', 'run-a', '--nodes-from-stdin']
     bad = subprocess.run(argv, input='{"n1": 1}', capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode != 0 and 'not a JSON list' in bad.stderr

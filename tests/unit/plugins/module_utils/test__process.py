@@ -140,3 +140,9 @@ def test_terminate_recorded_stops_the_recorded_process_and_removes_the_record(tm
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_print_json_writes_one_flushed_line(capsys):
+    process.print_json({'b': 1, 'a': [2]}, sort_keys=True)
+    process.print_json({'stopped': False})
+    assert capsys.readouterr().out == '{"a": [2], "b": 1}\n{"stopped": false}\n'

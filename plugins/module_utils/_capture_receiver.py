@@ -11,8 +11,9 @@ receive  Listen on --bind:--port (0: any free port), record who it is and the po
          image is in the catalog. It ends after --lifetime seconds whatever happens.
 stop     Stop the receiver recorded in --record (checked by its start time and command line).
 
-The catalog code is the collection's own module_utils (_catalog, _files, _errors, _process), which the
-role installs as a package tree in --lib (default: the collection's source tree).
+The catalog code is the collection's own module_utils (_catalog, _files, _errors, _process). The program on
+the console is the launcher that cluster.netboot.receiver_program (program: capture) installs with this code and
+the module_utils it imports; it calls :func:`main`.
 """
 
 from __future__ import annotations
@@ -25,18 +26,11 @@ import socket
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _import_path(lib: str | None) -> None:
-    # Namespace packages: a plain directory tree ansible_collections/cluster/netboot/plugins/module_utils.
-    sys.path.insert(0, lib or os.path.normpath(os.path.join(HERE, '..', '..', '..', '..', '..', '..')))
+from ansible_collections.cluster.netboot.plugins.module_utils import _catalog, _files, _process
+from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 
 def receive(args: argparse.Namespace) -> int:
-    from ansible_collections.cluster.netboot.plugins.module_utils import _catalog, _files, _process
-    from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
-
     def stop_now(*_: object) -> None:
         raise SystemExit('capture receiver stopped (signal or --lifetime)')
     signal.signal(signal.SIGTERM, stop_now)
@@ -64,24 +58,24 @@ def receive(args: argparse.Namespace) -> int:
                 if 'token' in str(exc):
                     refused.append('%s: %s' % (peer[0], exc))
                     continue
-                print(json.dumps({'ok': False, 'node': args.node, 'error': str(exc), 'refused': refused}))
+                _process.print_json({'ok': False, 'node': args.node, 'error': str(exc), 'refused': refused})
                 return 1
         seconds = time.monotonic() - started
         entry = _catalog.find(_catalog.load(args.catalog), args.name, args.version)
-        print(json.dumps({'ok': True, 'node': args.node, 'image': entry, 'peer': peer[0], 'refused': refused,
-                          'seconds': round(seconds, 1)}, sort_keys=True))
+        _process.print_json({'ok': True, 'node': args.node, 'image': entry, 'peer': peer[0], 'refused': refused,
+                             'seconds': round(seconds, 1)}, sort_keys=True)
         return 0
 
 
 def stop(args: argparse.Namespace) -> int:
-    from ansible_collections.cluster.netboot.plugins.module_utils import _process
-    print(json.dumps(_process.terminate_recorded(args.record)))
+    _process.print_json(_process.terminate_recorded(args.record))
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--lib')
+def main(argv: list[str] | None = None, program: str | None = None) -> int:
+    """The command line; ``program`` names the launcher in the help (default: ``sys.argv[0]``)."""
+    parser = argparse.ArgumentParser(prog=os.path.basename(program or sys.argv[0]), description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
     run = sub.add_parser('receive')
     run.add_argument('--catalog', required=True)
@@ -100,9 +94,4 @@ def main(argv: list[str] | None = None) -> int:
     halt = sub.add_parser('stop')
     halt.add_argument('--record', required=True)
     args = parser.parse_args(argv)
-    _import_path(args.lib)
     return receive(args) if args.command == 'receive' else stop(args)
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -14,9 +14,9 @@ wait    Block until a node reaches its final state or ``--poll`` seconds pass, t
 stop    Stop this run's receiver (only the process recorded in the run dir, checked by its start time and
         command line: the collection's _process.terminate).
 
-Process handling and atomic writes are the collection's own module_utils (_process, _files): the role
-installs them in ``imaging_reports_lib`` next to this program; run from the collection's source tree, the
-program finds them in plugins/module_utils.
+Process handling and atomic writes are the collection's own module_utils (_process, _files). The program on
+the console is the launcher that cluster.netboot.receiver_program (program: report) installs with this code and
+the module_utils it imports; it calls :func:`main`.
 """
 
 from __future__ import annotations
@@ -33,32 +33,13 @@ import socketserver
 import sys
 import threading
 import time
-import types
 import urllib.parse
 
-
-def _load_module_utils() -> tuple[types.ModuleType, types.ModuleType, types.ModuleType]:
-    """Import the collection's _process, _files and _imaging_plan from where the role put them (or the source tree)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for directory in (os.path.join(here, 'imaging_reports_lib'),
-                      os.path.join(here, '..', '..', '..', 'plugins', 'module_utils')):
-        if os.path.isfile(os.path.join(directory, '_process.py')):
-            break
-    else:
-        raise SystemExit('imaging_reports.py: the collection\'s module_utils (_process.py, _files.py) are missing')
-    package = 'ansible_collections'
-    for part in ('cluster', 'netboot', 'plugins', 'module_utils', None):
-        if package not in sys.modules:
-            module = types.ModuleType(package)
-            module.__path__ = [] if part is not None else [os.path.normpath(directory)]  # type: ignore[attr-defined]
-            sys.modules[package] = module
-        if part is not None:
-            package += '.' + part
-    from ansible_collections.cluster.netboot.plugins.module_utils import _files, _imaging_plan, _process
-    return _files, _process, _imaging_plan
+from ansible_collections.cluster.netboot.plugins.module_utils import _files as files
+from ansible_collections.cluster.netboot.plugins.module_utils import _imaging_plan as imaging_plan
+from ansible_collections.cluster.netboot.plugins.module_utils import _process as process
 
 
-files, process, imaging_plan = _load_module_utils()
 RECORD = 'receiver.json'
 
 FIELDS = ('node', 'mac', 'ip', 'phase', 'result', 'sha256', 'detail', 'seconds', 'receive_seconds',
@@ -201,7 +182,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.nodes_from_stdin:
         text = sys.stdin.read()
         if not isinstance(json.loads(text), list):
-            raise SystemExit('imaging_reports.py: the nodes on stdin are not a JSON list')
+            raise SystemExit('%s: the nodes on stdin are not a JSON list' % os.path.basename(args.program))
         write_atomic(os.path.join(args.dir, 'nodes.json'), text)
     if args.daemon:
         return start_daemon(args)
@@ -212,16 +193,15 @@ def serve(args: argparse.Namespace) -> int:
         locks, busy = take_locks(args.lock_dir, nodes, args.run_id or os.path.basename(args.dir))
         if busy:
             runs = sorted(set(busy.values()))
-            print(json.dumps({'pid': os.getpid(), 'busy': busy, 'error': 'refused: %d node(s) are being imaged by '
-                              'another run (%s): %s' % (len(busy), ', '.join(runs), ', '.join(sorted(busy)))}),
-                  flush=True)
+            process.print_json({'pid': os.getpid(), 'busy': busy, 'error': 'refused: %d node(s) are being imaged by '
+                                'another run (%s): %s' % (len(busy), ', '.join(runs), ', '.join(sorted(busy)))})
             return 3
     server = ReportServer((args.bind, args.port), ReportHandler)
     server.token = args.token
     server.reports = os.path.join(args.dir, 'reports.jsonl')
     server.run_dir = args.dir
     server.locks = locks
-    print(json.dumps({'port': server.server_address[1], 'pid': os.getpid()}), flush=True)
+    process.print_json({'port': server.server_address[1], 'pid': os.getpid()})
     # A receiver that nobody stops (a killed playbook) still ends: at its lifetime, or once the run
     # has shown no life (no progress query) for --orphan-timeout seconds. Its node locks end with it.
     signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
@@ -242,7 +222,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def start_daemon(args: argparse.Namespace) -> int:
     """Run ``serve`` (without --daemon) detached, wait for the port it got, and record who it is."""
-    argv = [sys.executable, os.path.abspath(__file__), 'serve', '--dir', args.dir, '--bind', args.bind,
+    argv = [sys.executable, args.program, 'serve', '--dir', args.dir, '--bind', args.bind,
             '--port', str(args.port), '--token', args.token, '--lifetime', str(args.lifetime),
             '--orphan-timeout', str(args.orphan_timeout)]
     if args.lock_dir:
@@ -262,7 +242,7 @@ def start_daemon(args: argparse.Namespace) -> int:
                 announced = message
         if announced is not None and announced.get('error'):
             process.wait_exit(child, 5)
-            print(json.dumps(announced))
+            process.print_json(announced)
             raise SystemExit(announced['error'])
         if announced is None and (code is not None or time.monotonic() > deadline):
             if code is None:
@@ -274,13 +254,13 @@ def start_daemon(args: argparse.Namespace) -> int:
     record = {'pid': child.pid, 'start_ticks': stat.start_ticks if stat else -1, 'argv': argv,
               'port': announced['port']}
     write_atomic(os.path.join(args.dir, RECORD), json.dumps(record, sort_keys=True) + '\n')
-    print(json.dumps({'port': announced['port'], 'pid': child.pid}))
+    process.print_json({'port': announced['port'], 'pid': child.pid})
     return 0
 
 
 def stop(args: argparse.Namespace) -> int:
     # Only the recorded receiver: a recycled PID is left alone.
-    print(json.dumps(process.terminate_recorded(os.path.join(args.dir, RECORD), grace=5.0)))
+    process.print_json(process.terminate_recorded(os.path.join(args.dir, RECORD), grace=5.0))
     return 0
 
 
@@ -450,12 +430,13 @@ def wait(args: argparse.Namespace) -> int:
     if result['done']:
         summary = dict(result, finished=time.time())
         write_atomic(summary_path, json.dumps(summary, indent=1, sort_keys=True) + '\n')
-    print(json.dumps(result, sort_keys=True))
+    process.print_json(result, sort_keys=True)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, program: str | None = None) -> int:
+    """The command line; ``program`` is the launcher that ``serve --daemon`` runs again (default: ``sys.argv[0]``)."""
+    parser = argparse.ArgumentParser(prog=os.path.basename(program or sys.argv[0]), description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest='command', required=True)
     serve_parser = commands.add_parser('serve')
     serve_parser.add_argument('--dir', required=True)
@@ -485,8 +466,5 @@ def main(argv: list[str] | None = None) -> int:
     stop_parser.add_argument('--dir', required=True)
     args = parser.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
+    args.program = os.path.abspath(program or sys.argv[0])
     return {'serve': serve, 'wait': wait, 'stop': stop}[args.command](args)
-
-
-if __name__ == '__main__':
-    sys.exit(main())
