@@ -80,7 +80,6 @@ from ansible_collections.cluster.netboot.plugins.module_utils import _files, _re
 # The receivers: imported so that they (and what they import) are in this module's payload, where the
 # installer reads their source.
 from ansible_collections.cluster.netboot.plugins.module_utils import _capture_receiver, _report_receiver
-from ansible_collections.cluster.netboot.plugins.module_utils._errors import NetbootError
 
 CARRIED = (_capture_receiver, _report_receiver)
 
@@ -101,13 +100,7 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
-    try:
-        result = run(module)
-    except NetbootError as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    _files.exit_module(module, lambda: run(module))
 
 
 if __name__ == '__main__':
